@@ -1,0 +1,133 @@
+"""Build the Lambda deployment zip without Docker: target-platform wheels, the `reinviter` package, nothing else.
+
+    python scripts/build_artifact.py                  # arm64 / python3.13, as template.yaml deploys it
+    python scripts/build_artifact.py --platform host  # for this machine's interpreter (to import-test the layout)
+
+Writes <out>/lambda/ (the unzipped tree, what Lambda puts on its import path) and <out>/reinviter.zip.
+`--wheel-dir` downloads wheels into a directory once and installs from it offline (the packaging tests share one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "reinviter"
+# template.yaml: Runtime python3.13, Architectures [arm64]. Lambda's python3.13 runs on Amazon Linux 2023
+# (glibc 2.34), so manylinux2014 (glibc 2.17) wheels are safe there.
+LAMBDA_PLATFORM = "manylinux2014_aarch64"
+LAMBDA_PYTHON = "3.13"
+HOST = "host"
+# Lambda's limits for a zip: 50 MB to upload directly, 250 MB unzipped (function and layers together).
+ZIP_UPLOAD_LIMIT = 50 * 1000 * 1000
+UNZIPPED_LIMIT = 250 * 1000 * 1000
+# Fixed timestamp: the same inputs give the same zip bytes, so an unchanged build does not redeploy the code.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _pip_target_args(platform: str) -> list[str]:
+    """Wheels only, for the target's platform and Python (or for the running interpreter with `host`)."""
+    args = ["--only-binary=:all:"]
+    if platform != HOST:
+        args += ["--platform", platform, "--implementation", "cp", "--python-version", LAMBDA_PYTHON]
+    return args
+
+
+def _pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--quiet"]
+    subprocess.run(command, check=True)  # noqa: S603 - our own interpreter with fixed arguments
+
+
+def install_requirements(requirements: Path, target: Path, platform: str, wheel_dir: Path | None) -> None:
+    """Install the pinned requirements into `target`, as pip would for the deployment platform."""
+    target_args = _pip_target_args(platform)
+    source_args: list[str] = []
+    if wheel_dir is not None:
+        _pip("download", "--dest", str(wheel_dir), "--requirement", str(requirements), *target_args)
+        source_args = ["--no-index", "--find-links", str(wheel_dir)]
+    _pip(
+        "install",
+        "--target",
+        str(target),
+        "--requirement",
+        str(requirements),
+        "--no-compile",  # byte code would be the build machine's; Lambda compiles in memory
+        "--root-user-action=ignore",  # a build container runs as root; the target is a plain directory
+        *target_args,
+        *source_args,
+    )
+
+
+def prune(tree: Path) -> None:
+    """Drop what Lambda never imports: byte code, console scripts, type stubs, test suites inside packages."""
+    shutil.rmtree(tree / "bin", ignore_errors=True)  # pip --target's console scripts (jp.py), host shebangs
+    for path in sorted(tree.rglob("*"), reverse=True):  # deepest first, so removed trees are not walked
+        if not path.exists():
+            continue
+        if path.is_dir() and (
+            path.name == "__pycache__"
+            or path.name.endswith("-stubs")  # PEP 561 stub-only packages (wrapt-stubs)
+            or (path.name == "tests" and path.parent != tree)  # a test suite shipped inside a package
+        ):
+            shutil.rmtree(path)
+        elif path.is_file() and path.suffix in {".pyc", ".pyo", ".pyi"}:
+            path.unlink()
+
+
+def copy_package(src: Path, tree: Path) -> None:
+    """Copy our package so that `reinviter/` sits at the root, as the Handler `reinviter.handler...` expects."""
+    shutil.copytree(src / PACKAGE, tree / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def write_zip(tree: Path, archive: Path) -> tuple[int, int]:
+    """Zip `tree` reproducibly (sorted entries, fixed times); return (zipped, unzipped) sizes in bytes."""
+    unzipped = 0
+    archive.unlink(missing_ok=True)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as bundle:
+        for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=ZIP_EPOCH)
+            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16  # a regular file Lambda's user can read
+            info.compress_type = zipfile.ZIP_DEFLATED
+            data = path.read_bytes()
+            unzipped += len(data)
+            bundle.writestr(info, data, compresslevel=9)
+    return archive.stat().st_size, unzipped
+
+
+def build(src: Path, out: Path, platform: str, wheel_dir: Path | None = None) -> Path:
+    """Build `<out>/lambda/` and `<out>/reinviter.zip`; return the zip's path."""
+    if platform == HOST and sys.version_info[:2] != tuple(map(int, LAMBDA_PYTHON.split("."))):
+        raise SystemExit(f"--platform host needs Python {LAMBDA_PYTHON} (the Lambda runtime), not {sys.version}")
+    tree = out / "lambda"
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir(parents=True)
+    install_requirements(src / "requirements.txt", tree, platform, wheel_dir)
+    prune(tree)
+    copy_package(src, tree)
+    archive = out / f"{PACKAGE}.zip"
+    zipped, unzipped = write_zip(tree, archive)
+    print(f"{archive}: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped ({platform})")
+    if zipped > ZIP_UPLOAD_LIMIT or unzipped > UNZIPPED_LIMIT:
+        raise SystemExit("the artifact exceeds Lambda's zip limits (50 MB zipped, 250 MB unzipped)")
+    return archive
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--src", type=Path, default=ROOT / "src", help="CodeUri: requirements.txt + reinviter/")
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output directory (default: build/)")
+    parser.add_argument("--platform", default=LAMBDA_PLATFORM, help=f"pip platform tag, or '{HOST}'")
+    parser.add_argument("--wheel-dir", type=Path, help="download wheels here once and install from it offline")
+    args = parser.parse_args(argv)
+    build(args.src.resolve(), args.out.resolve(), args.platform, args.wheel_dir)
+
+
+if __name__ == "__main__":
+    main()
