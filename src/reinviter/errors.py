@@ -1,0 +1,28 @@
+"""Our one error hierarchy: every Wickr failure is translated into one of these in `wickr.py` alone."""
+
+from __future__ import annotations
+
+
+class WickrError(Exception):
+    """A Wickr Admin API call did not give a usable answer."""
+
+    def __init__(self, message: str, *, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class RetryableWickrError(WickrError):
+    """Throttled, a server error or a broken connection, still so after our retries: the message should be redelivered."""
+
+
+class PermanentWickrError(WickrError):
+    """The request itself was refused (400, 404 where it matters, 422): retrying the same request cannot help."""
+
+
+class WickrAccessError(PermanentWickrError):
+    """401/403: the function's credentials or permissions are wrong. An operator must act; retrying would storm."""
+
+
+class DeadlineReached(WickrError):  # noqa: N818 - reads as the event it reports
+    """No time left to start or retry a call before the invocation's deadline."""

@@ -1,0 +1,71 @@
+"""From raw SQS records to validated reinvite requests; every record that can never succeed gets a precise reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from reinviter.models import ReinviteRequest, SqsRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One valid message: who asked (the SQS message id) and whom to reinvite."""
+
+    message_id: str
+    network_id: str
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that can never succeed: it goes back to SQS (and on to the DLQ) with this reason logged."""
+
+    message_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """A batch sorted into what can be worked on and what cannot."""
+
+    requests: list[Request]
+    rejections: list[Rejection]
+
+
+def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> Intake:
+    """Validate every record on its own, so one bad body never affects its neighbours."""
+    requests: list[Request] = []
+    rejections: list[Rejection] = []
+    for index, raw in enumerate(records):
+        try:
+            record = SqsRecord.model_validate(raw)
+        except ValidationError as error:
+            # Without a messageId the record cannot be named in batchItemFailures; an empty identifier makes Lambda
+            # treat the whole batch as failed, which loses nothing (real SQS records always carry one).
+            message_id = raw.get("messageId") if isinstance(raw, dict) else None
+            rejections.append(Rejection(str(message_id or ""), f"record {index} is not an SQS record: {_brief(error)}"))
+            continue
+        try:
+            body = ReinviteRequest.model_validate_json(record.body)
+        except ValidationError as error:
+            rejections.append(Rejection(record.message_id, f"invalid body: {_brief(error)}"))
+            continue
+        if body.network_id not in allowed_networks:
+            rejections.append(Rejection(record.message_id, f"network {body.network_id} is not in WICKR_NETWORK_IDS"))
+            continue
+        user_ids = tuple(dict.fromkeys(body.user_ids))  # a repeated id is one user
+        requests.append(Request(record.message_id, body.network_id, user_ids))
+    return Intake(requests, rejections)
+
+
+def _brief(error: ValidationError) -> str:
+    """Pydantic's errors as one line, without echoing the input (a body may hold anything, personal data included)."""
+    parts = []
+    for detail in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in detail["loc"]) or "body"
+        parts.append(f"{location}: {detail['msg']}")
+    return "; ".join(parts)

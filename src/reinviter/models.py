@@ -1,0 +1,84 @@
+"""Messages at the edge (pydantic) and the plain values the domain passes around (dataclasses)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Limits of the Wickr model (botocore checks only the network id's length, so we check the rest ourselves).
+MAX_USERS_PER_REINVITE = 50
+NetworkId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")]
+UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}$")]
+
+
+class ReinviteRequest(BaseModel):
+    """The SQS message body onboarding systems send: `{"networkId": "12345678", "userIds": ["1001"]}`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    network_id: Annotated[NetworkId, Field(alias="networkId")]
+    user_ids: Annotated[list[UserId], Field(alias="userIds", min_length=1, max_length=MAX_USERS_PER_REINVITE)]
+
+
+class SqsRecord(BaseModel):
+    """The part of a Lambda SQS record we rely on; the body is parsed separately so one bad body fails alone."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    message_id: Annotated[str, Field(alias="messageId", min_length=1)]
+    body: str
+
+
+class SweepRequest(BaseModel):
+    """A scheduled invocation's input: no `networkIds` (or the classic rule envelope) means every allowed network."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    network_ids: Annotated[list[NetworkId] | None, Field(alias="networkIds", min_length=1)] = None
+
+
+class UserState(enum.Enum):
+    """What GetUser said of a user, reduced to what decides a reinvite."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    NOT_FOUND = "not_found"
+    OTHER = "other"  # a status this code does not know; skipped rather than guessed at
+
+
+class Verdict(enum.Enum):
+    """The end state of one user in one batch."""
+
+    REINVITED = "reinvited"
+    WOULD_REINVITE = "would_reinvite"  # dry run
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    UNFINISHED = "unfinished"  # the deadline came first; the message is retried
+
+
+@dataclass(frozen=True, slots=True)
+class UserKey:
+    """A user is only unique within its network."""
+
+    network_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserOutcome:
+    """One user's verdict and the reason behind it (safe to log: no personal data)."""
+
+    verdict: Verdict
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReinviteReceipt:
+    """BatchReinviteUser's answer: partial failure is data, not an exception."""
+
+    successful: frozenset[str]
+    failed: dict[str, str] = field(default_factory=dict)  # user id -> reason

@@ -1,0 +1,31 @@
+"""Logger and Metrics singletons (configured by the POWERTOOLS_* variables) and the metric names operators alarm on."""
+
+from __future__ import annotations
+
+import enum
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger(log_uncaught_exceptions=True)
+metrics = Metrics()
+
+
+class Metric(enum.StrEnum):
+    """EMF metric names: a contract with the operators' alarms and the template's dashboard."""
+
+    USERS_CHECKED = "UsersChecked"  # GetUser answered (including "no such user")
+    USERS_REINVITED = "UsersReinvited"  # listed as successful by BatchReinviteUser
+    USERS_SKIPPED = "UsersSkipped"  # not pending, suspended, unknown, in cooldown, claimed elsewhere
+    USERS_GIVEN_UP = "UsersGivenUp"  # reached REINVITE_MAX_ATTEMPTS
+    USERS_ENQUEUED = "UsersEnqueued"  # sent to the queue by the scheduled sweep
+    REINVITE_FAILED = "ReinviteFailed"  # per-user failures
+    RATE_LIMITED = "RateLimited"  # 429 answers seen
+    INVALID_MESSAGES = "InvalidMessages"  # records that can never succeed (sent on to the DLQ)
+    MESSAGES_FAILED = "MessagesFailed"  # every record reported in batchItemFailures, invalid ones included
+
+
+def emit(counts: dict[Metric, int]) -> None:
+    """Add counts to this invocation's EMF blob (zeros too: an alarm needs a datapoint to see all is well)."""
+    for name, value in counts.items():
+        metrics.add_metric(name=name.value, unit=MetricUnit.Count, value=value)

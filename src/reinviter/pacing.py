@@ -1,0 +1,112 @@
+"""Client-side pacing: a token bucket shared by the worker threads that adapts to Wickr's 429 answers.
+
+Wickr publishes no rate quota, so the pacer learns one: it starts at the configured ceiling (or unpaced), halves its
+rate on a 429 (at most once per cool-down, so eight threads hitting the same limit halve it once, not eight times) and
+recovers slowly while calls succeed (additive increase). Time spent waiting here is time not spent on rejected calls.
+The pacer lives as long as the container, so what one invocation learned paces the next.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from reinviter.deadline import Deadline
+
+MIN_RATE = 1.0  # requests/s: never slower than this, so a burst of 429s cannot stall an invocation entirely
+DECREASE_FACTOR = 0.5
+DECREASE_COOLDOWN_S = 1.0  # one halving per second at most: concurrent 429s report the same overload
+RECOVERY_SHARE_PER_S = 0.05  # recover 5% of the current rate (at least 0.5 request/s) per 429-free second
+BURST_SECONDS = 0.25  # the bucket holds a quarter second of requests: smooth, but no stall at low rates
+WINDOW_S = 1.0  # how far back the observed request rate is measured
+
+
+class RequestPacer:
+    """A thread-safe, adaptive token bucket. `max_rate=0` means unpaced until the first 429."""
+
+    def __init__(
+        self,
+        max_rate: float = 0.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._ceiling = max_rate if max_rate > 0 else None
+        self._rate: float | None = self._ceiling
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        now = clock()
+        self._tokens = self._capacity()
+        self._refilled_at = now
+        self._adjusted_at = now
+        self._decreased_at = float("-inf")
+        self._recent: deque[float] = deque()
+
+    @property
+    def rate(self) -> float | None:
+        """The current rate in requests/s, or None while unpaced."""
+        return self._rate
+
+    def acquire(self, deadline: Deadline) -> bool:
+        """Wait for a token; False (without waiting) if the wait would end past the deadline."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._remember(now)
+                if self._rate is None:
+                    return True
+                self._refill(now)
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return True
+                wait = (1.0 - self._tokens) / self._rate
+            if not deadline.allows(wait):
+                return False
+            self._sleep(wait)
+
+    def on_throttled(self) -> None:
+        """A 429 came back: halve the rate (or, unpaced, start at half the rate just observed)."""
+        with self._lock:
+            now = self._clock()
+            if now - self._decreased_at < DECREASE_COOLDOWN_S:
+                return
+            current = self._rate if self._rate is not None else self._observed_rate(now)
+            self._rate = max(MIN_RATE, current * DECREASE_FACTOR)
+            self._tokens = min(self._tokens, self._capacity())
+            self._decreased_at = now
+            self._adjusted_at = now
+
+    def on_success(self) -> None:
+        """A call went through: recover a little of the rate, never past the configured ceiling."""
+        with self._lock:
+            if self._rate is None:
+                return
+            now = self._clock()
+            elapsed = now - self._adjusted_at
+            if elapsed <= 0:
+                return
+            self._rate += max(0.5, self._rate * RECOVERY_SHARE_PER_S) * elapsed
+            if self._ceiling is not None:
+                self._rate = min(self._rate, self._ceiling)
+            self._adjusted_at = now
+
+    def _capacity(self) -> float:
+        return max(1.0, (self._rate or 0.0) * BURST_SECONDS)
+
+    def _refill(self, now: float) -> None:
+        assert self._rate is not None  # noqa: S101 - callers check; narrows the type for mypy
+        self._tokens = min(self._capacity(), self._tokens + (now - self._refilled_at) * self._rate)
+        self._refilled_at = now
+
+    def _remember(self, now: float) -> None:
+        self._recent.append(now)
+        while self._recent and now - self._recent[0] > WINDOW_S:
+            self._recent.popleft()
+
+    def _observed_rate(self, now: float) -> float:
+        while self._recent and now - self._recent[0] > WINDOW_S:
+            self._recent.popleft()
+        return max(MIN_RATE, len(self._recent) / WINDOW_S)

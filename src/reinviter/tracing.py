@@ -1,0 +1,45 @@
+"""The one module that knows how we trace.
+
+Powertools Tracer rides on the X-Ray SDK, which reaches end of support on 2027-02-25 (Powertools tracks OpenTelemetry
+in its issue #7382). Every tracing call in the code base goes through the three functions here, so the move touches
+this file only. Nothing personal is ever traced: annotations are ids and counts, and responses are not captured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Tracer
+
+# Patches botocore only: every boto3 call gets its own subsegment (the X-Ray SDK records no request bodies).
+_tracer = Tracer(patch_modules=("botocore",))
+
+F = TypeVar("F", bound=Callable[..., Any])
+Annotation = str | int | float | bool
+
+
+def trace_handler(handler: F) -> F:
+    """Open the invocation's trace segment; the response (which names users) is not captured."""
+    return _tracer.capture_lambda_handler(capture_response=False)(handler)  # type: ignore[return-value]
+
+
+@contextmanager
+def span(name: str, **annotations: Annotation) -> Iterator[None]:
+    """A subsegment around one unit of work, annotated with ids and counts only."""
+    if _tracer.disabled:
+        yield
+        return
+    with _tracer.provider.in_subsegment(name=name) as subsegment:
+        for key, value in annotations.items():
+            subsegment.put_annotation(key, value)
+        yield
+
+
+def annotate(**annotations: Annotation) -> None:
+    """Annotate the current segment (searchable in X-Ray): ids and counts, never names."""
+    if _tracer.disabled:
+        return
+    for key, value in annotations.items():
+        _tracer.put_annotation(key, value)
