@@ -10,10 +10,12 @@ class WickrError(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
+        # True when an attempt ended without a clear refusal (5xx, timeout): Wickr may have acted on it.
+        self.maybe_sent = False
 
 
 class RetryableWickrError(WickrError):
-    """Throttled, a server error or a broken connection, still so after our retries: the message should be redelivered."""
+    """Throttled, a server error or a broken connection, still so after our retries: redeliver the message."""
 
 
 class PermanentWickrError(WickrError):

@@ -84,8 +84,7 @@ class Settings(BaseModel):
             return cls.model_validate(dict(environ))
         except ValidationError as error:
             problems = "; ".join(
-                f"{_alias_of(str(err['loc'][0]))}: {err['msg']}" if err["loc"] else err["msg"]
-                for err in error.errors()
+                f"{_alias_of(str(err['loc'][0]))}: {err['msg']}" if err["loc"] else err["msg"] for err in error.errors()
             )
             raise SettingsError(f"invalid configuration: {problems}") from error
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Tracer
 
@@ -22,7 +22,7 @@ Annotation = str | int | float | bool
 
 def trace_handler(handler: F) -> F:
     """Open the invocation's trace segment; the response (which names users) is not captured."""
-    return _tracer.capture_lambda_handler(capture_response=False)(handler)  # type: ignore[return-value]
+    return cast(F, _tracer.capture_lambda_handler(capture_response=False)(handler))
 
 
 @contextmanager
@@ -33,7 +33,7 @@ def span(name: str, **annotations: Annotation) -> Iterator[None]:
         return
     with _tracer.provider.in_subsegment(name=name) as subsegment:
         for key, value in annotations.items():
-            subsegment.put_annotation(key, value)
+            subsegment.put_annotation(key, value)  # type: ignore[arg-type]  # int/float are numbers.Number
         yield
 
 
@@ -42,4 +42,4 @@ def annotate(**annotations: Annotation) -> None:
     if _tracer.disabled:
         return
     for key, value in annotations.items():
-        _tracer.put_annotation(key, value)
+        _tracer.put_annotation(key, value)  # type: ignore[arg-type]  # int/float are numbers.Number

@@ -1,0 +1,1 @@
+"""wickr-reinviter: resends pending AWS Wickr invitations."""

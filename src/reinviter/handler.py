@@ -1,0 +1,122 @@
+"""Lambda entry point: observability decorators, dispatch on the event's shape, collaborators built once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reinviter import tracing
+from reinviter.deadline import Deadline
+from reinviter.intake import read_records
+from reinviter.ledger import DynamoLedger
+from reinviter.models import Verdict
+from reinviter.observability import Metric, emit, logger, metrics
+from reinviter.pacing import RequestPacer
+from reinviter.service import BatchReport, ReinviteService
+from reinviter.settings import Settings, get_settings
+from reinviter.wickr import WickrGateway, wickr_client
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """What lives as long as the Lambda container: settings, the gateway, the worker pool, the service."""
+
+    settings: Settings
+    gateway: WickrGateway
+    service: ReinviteService
+
+
+@cache
+def container() -> Container:
+    """Built on the first invocation (not at import, so a bad variable fails that invocation loudly) and reused."""
+    settings = get_settings()
+    pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="wickr")
+    gateway = WickrGateway(
+        wickr_client(settings.max_concurrency),
+        max_attempts=settings.retry_attempts,
+        pacer=RequestPacer(settings.max_requests_per_second),
+    )
+    ledger = None
+    if settings.ledger_table and not settings.dry_run:
+        ledger = DynamoLedger(
+            boto3.client("dynamodb"),
+            settings.ledger_table,
+            pool,
+            cooldown_s=settings.cooldown_seconds,
+            max_attempts=settings.max_reinvites,
+        )
+    service = ReinviteService(gateway, pool, dry_run=settings.dry_run, ledger=ledger)
+    return Container(settings, gateway, service)
+
+
+@metrics.log_metrics
+@tracing.trace_handler
+@logger.inject_lambda_context(log_event=False)  # events name users: never logged whole
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One handler for every trigger: an SQS batch of reinvite requests (a scheduled sweep comes later)."""
+    app = container()
+    deadline = Deadline.after(context.get_remaining_time_in_millis(), app.settings.deadline_margin_ms)
+    if isinstance(event, dict) and "Records" in event:
+        return handle_sqs(event, app, deadline)
+    logger.error("unsupported event: not an SQS batch", keys=sorted(event)[:10] if isinstance(event, dict) else None)
+    raise ValueError("unsupported event: this function handles SQS batches")
+
+
+def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dict[str, Any]:
+    """Reinvite what the batch asks for; answer in Lambda's partial-batch shape even when every record failed."""
+    records = event.get("Records")
+    intake = read_records(records if isinstance(records, list) else [], app.settings.allowed_networks)
+    for rejection in intake.rejections:
+        logger.error("invalid message, left for the DLQ", message_id=rejection.message_id, reason=rejection.reason)
+    _, limited_before = app.gateway.counter.snapshot()
+    report = app.service.process(intake.requests, deadline)
+    _, limited_after = app.gateway.counter.snapshot()
+
+    failed = [rejection.message_id for rejection in intake.rejections] + report.failed_message_ids
+    emit(
+        _counts(report, invalid=len(intake.rejections), failed=len(failed), rate_limited=limited_after - limited_before)
+    )
+    tracing.annotate(records=len(records) if isinstance(records, list) else 0, failed_records=len(failed))
+    logger.info(
+        "batch done",
+        records=len(intake.requests) + len(intake.rejections),
+        failed_records=len(failed),
+        dry_run=app.settings.dry_run,
+        verdicts={verdict.value: count for verdict, count in _verdicts(report).items()},
+    )
+    response: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+    if app.settings.dry_run:
+        response["dryRun"] = {
+            "wouldReinvite": sorted(
+                f"{key.network_id}/{key.user_id}"
+                for key, outcome in report.outcomes.items()
+                if outcome.verdict is Verdict.WOULD_REINVITE
+            )
+        }
+    return response
+
+
+def _verdicts(report: BatchReport) -> dict[Verdict, int]:
+    counts = dict.fromkeys(Verdict, 0)
+    for outcome in report.outcomes.values():
+        counts[outcome.verdict] += 1
+    return counts
+
+
+def _counts(report: BatchReport, *, invalid: int, failed: int, rate_limited: int) -> dict[Metric, int]:
+    verdicts = _verdicts(report)
+    return {
+        Metric.USERS_CHECKED: report.counts[Metric.USERS_CHECKED],
+        Metric.USERS_REINVITED: verdicts[Verdict.REINVITED],
+        Metric.USERS_SKIPPED: verdicts[Verdict.SKIPPED],
+        Metric.USERS_GIVEN_UP: report.counts[Metric.USERS_GIVEN_UP],
+        Metric.REINVITE_FAILED: verdicts[Verdict.FAILED],
+        Metric.RATE_LIMITED: rate_limited,
+        Metric.INVALID_MESSAGES: invalid,
+        Metric.MESSAGES_FAILED: failed,
+    }

@@ -1,0 +1,231 @@
+"""The only module that talks to the Wickr Admin API: boto3 behind a small gateway, errors translated, 429 retried.
+
+botocore's `standard` and `adaptive` retry modes do not retry Wickr's RateLimitError (HTTP 429), and its own retries
+would multiply with ours, so the client is built with SDK retries off and every retry decision is made here: 429, 5xx
+and broken connections are retried with exponential backoff and full jitter, never past the invocation's deadline.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+from reinviter import tracing
+from reinviter.deadline import Deadline
+from reinviter.errors import DeadlineReached, PermanentWickrError, RetryableWickrError, WickrAccessError, WickrError
+from reinviter.models import MAX_USERS_PER_REINVITE, ReinviteReceipt, UserState
+from reinviter.pacing import RequestPacer
+
+if TYPE_CHECKING:
+    from mypy_boto3_wickr import WickrAdminAPIClient as WickrClient
+else:
+    WickrClient = Any
+
+T = TypeVar("T")
+
+STATUS_PENDING = 1
+STATUS_ACTIVE = 2
+RATE_LIMITED = 429
+RETRYABLE_STATUSES = frozenset({RATE_LIMITED, 500, 502, 503, 504})
+ACCESS_STATUSES = frozenset({401, 403})
+# A Wickr call that takes longer than this is retried (a reinvite with the same token is one answer, so it is safe).
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 5.0
+LIST_PAGE_SIZE = 100  # ListUsers' largest page
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with full jitter (sleep a uniform time in [0, min(cap, base * 2**attempt)])."""
+
+    base_s: float = 0.2
+    cap_s: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """The sleep before retry number `attempt` (0-based)."""
+        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUser:
+    """A pending user as ListUsers reports it (ids and flags only: names never leave this module)."""
+
+    user_id: str
+    invite_expired: bool
+
+
+class CallCounter:
+    """Thread-safe counts of what the API answered, read by the handler as metrics after each invocation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rate_limited = 0
+        self._calls = 0
+
+    def record(self, *, rate_limited: bool) -> None:
+        """Count one HTTP answer."""
+        with self._lock:
+            self._calls += 1
+            self._rate_limited += int(rate_limited)
+
+    def snapshot(self) -> tuple[int, int]:
+        """(calls, 429 answers) so far."""
+        with self._lock:
+            return self._calls, self._rate_limited
+
+
+class WickrGateway:
+    """GetUser, ListUsers and BatchReinviteUser with our retry, pacing and error policy."""
+
+    def __init__(
+        self,
+        client: WickrClient,
+        *,
+        max_attempts: int = 5,
+        backoff: Backoff | None = None,
+        pacer: RequestPacer | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._max_attempts = max_attempts
+        self._backoff = backoff or Backoff()
+        self._pacer = pacer or RequestPacer()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._sleep = sleep
+        self.counter = CallCounter()
+
+    def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
+        """What GetUser says of one user; a user Wickr does not know is NOT_FOUND, not an error."""
+        try:
+            user = self._call(
+                "GetUser", network_id, deadline, lambda: self._client.get_user(networkId=network_id, userId=user_id)
+            )
+        except PermanentWickrError as error:
+            if error.code == "ResourceNotFoundError":
+                return UserState.NOT_FOUND
+            raise
+        if user.get("suspended"):
+            return UserState.SUSPENDED
+        status = user.get("status")
+        if status == STATUS_PENDING:
+            return UserState.PENDING
+        if status == STATUS_ACTIVE:
+            return UserState.ACTIVE
+        return UserState.OTHER
+
+    def reinvite(self, network_id: str, user_ids: list[str], client_token: str, deadline: Deadline) -> ReinviteReceipt:
+        """One BatchReinviteUser call; the token makes a repeat of the same chunk one answer on Wickr's side."""
+        if not 1 <= len(user_ids) <= MAX_USERS_PER_REINVITE:
+            raise ValueError(f"a reinvite takes 1 to {MAX_USERS_PER_REINVITE} user ids, got {len(user_ids)}")
+        answer = self._call(
+            "BatchReinviteUser",
+            network_id,
+            deadline,
+            lambda: self._client.batch_reinvite_user(networkId=network_id, userIds=user_ids, clientToken=client_token),
+        )
+        successful = frozenset(item["userId"] for item in answer.get("successful", []))
+        failed = {
+            item["userId"]: str(item.get("reason") or item.get("field") or "failed")
+            for item in answer.get("failed", [])
+        }
+        return ReinviteReceipt(successful=successful, failed=failed)
+
+    def pending_users(
+        self, network_id: str, deadline: Deadline, start_token: str | None = None
+    ) -> Iterator[tuple[list[PendingUser], str | None]]:
+        """Pages of pending users, each with the token of the page after it (None after the last page)."""
+        token = start_token
+        while True:
+            kwargs: dict[str, Any] = {"networkId": network_id, "status": STATUS_PENDING, "maxResults": LIST_PAGE_SIZE}
+            if token:
+                kwargs["nextToken"] = token
+            page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
+            users = [
+                PendingUser(user_id=user["userId"], invite_expired=bool(user.get("isInviteExpired")))
+                for user in page.get("users", [])
+                if "userId" in user and not user.get("suspended")
+            ]
+            token = page.get("nextToken") or None
+            yield users, token
+            if token is None:
+                return
+
+    def _call(self, operation: str, network_id: str, deadline: Deadline, send: Callable[[], T]) -> T:
+        attempt = 0
+        maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
+        while True:
+            if deadline.expired() or not self._pacer.acquire(deadline):
+                raise _marked(
+                    DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
+                )
+            try:
+                with tracing.span(f"wickr.{operation}", network_id=network_id, attempt=attempt + 1):
+                    result = send()
+            except (ClientError, BotoCoreError) as raw:
+                error = _translate(operation, raw)
+                if isinstance(raw, ClientError):
+                    self.counter.record(rate_limited=error.status == RATE_LIMITED)
+                if error.status == RATE_LIMITED:
+                    self._pacer.on_throttled()
+                maybe_sent = maybe_sent or (isinstance(error, RetryableWickrError) and error.status != RATE_LIMITED)
+                if not isinstance(error, RetryableWickrError):
+                    raise _marked(error, maybe_sent) from raw
+                attempt += 1
+                delay = self._backoff.delay(attempt - 1, self._rng)
+                if attempt >= self._max_attempts:
+                    raise _marked(error, maybe_sent) from raw
+                if not deadline.allows(delay):
+                    late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
+                    raise _marked(late, maybe_sent) from raw
+                self._sleep(delay)
+                continue
+            self.counter.record(rate_limited=False)
+            self._pacer.on_success()
+            return result
+
+
+def _marked(error: WickrError, maybe_sent: bool) -> WickrError:
+    error.maybe_sent = maybe_sent
+    return error
+
+
+def _translate(operation: str, raw: ClientError | BotoCoreError) -> WickrError:
+    if isinstance(raw, ClientError):
+        status = int(raw.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        code = raw.response.get("Error", {}).get("Code", "") or "Unknown"
+        message = f"{operation} answered {status} {code}: {raw.response.get('Error', {}).get('Message', '')}".strip()
+        if status in RETRYABLE_STATUSES:
+            return RetryableWickrError(message, code=code, status=status)
+        if status in ACCESS_STATUSES:
+            return WickrAccessError(message, code=code, status=status)
+        return PermanentWickrError(message, code=code, status=status)
+    if isinstance(raw, (ConnectionError, HTTPClientError)):
+        return RetryableWickrError(f"{operation}: {type(raw).__name__}", code=type(raw).__name__)
+    # Any other botocore failure (a parameter botocore itself rejects, a missing region): the request cannot work.
+    return PermanentWickrError(f"{operation}: {raw}", code=type(raw).__name__)
+
+
+@cache
+def wickr_client(max_concurrency: int) -> WickrClient:
+    """The container's one Wickr client, its connection pool sized to the worker pool.
+
+    Built normally, so the standard `AWS_ENDPOINT_URL_WICKR` variable can point it at the local emulator.
+    """
+    config = Config(
+        retries={"total_max_attempts": 1, "mode": "standard"},  # retries are ours (see the module docstring)
+        max_pool_connections=max_concurrency,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        user_agent_extra="wickr-reinviter",
+    )
+    return boto3.client("wickr", config=config)
