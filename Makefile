@@ -7,10 +7,10 @@ PYTHON := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executa
 
 .PHONY: demo test lint typecheck template validate unit integration bench build clean dev
 
-$(BIN)/.installed: requirements-dev.txt src/requirements.txt
+$(BIN)/.installed: requirements-dev.txt src/requirements.txt constraints-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints-dev.txt
 	touch $@
 
 dev: $(BIN)/.installed
