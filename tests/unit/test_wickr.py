@@ -1,0 +1,243 @@
+"""The gateway: the exact request shape, error translation, and the retry loop (a Stubber as Wickr, no sockets)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from reinviter.deadline import Deadline
+from reinviter.errors import DeadlineReached, PermanentWickrError, RetryableWickrError, WickrAccessError
+from reinviter.models import ReinviteReceipt, UserState
+from reinviter.pacing import RequestPacer
+from reinviter.wickr import Backoff, WickrGateway
+
+NETWORK = "12345678"
+TOKEN = "a" * 64
+ERROR_CODES = {
+    400: "BadRequestError",
+    401: "UnauthorizedError",
+    403: "ForbiddenError",
+    404: "ResourceNotFoundError",
+    422: "ValidationError",
+    429: "RateLimitError",
+    500: "InternalServerError",
+    503: "InternalServerError",
+}
+
+
+class Longest(random.Random):
+    """Jitter that always draws the longest wait."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.client = boto3.client(
+            "wickr", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        self.stubber = Stubber(self.client)
+        self.sleeps: list[float] = []
+        self.gateway = WickrGateway(
+            self.client,
+            max_attempts=3,
+            backoff=Backoff(base_s=0.001),
+            pacer=RequestPacer(1000.0),  # a ceiling: a 429 halves it to 500/s, never a real wait here
+            rng=random.Random(7),
+            sleep=self.sleeps.append,
+        )
+
+    def error(self, method: str, status: int) -> None:
+        self.stubber.add_client_error(
+            method, service_error_code=ERROR_CODES[status], service_message="no", http_status_code=status
+        )
+
+    def user(self, **fields: Any) -> None:
+        self.stubber.add_response(
+            "get_user", {"userId": "1001", **fields}, expected_params={"networkId": NETWORK, "userId": "1001"}
+        )
+
+    def reinvite_ok(self, ids: list[str]) -> None:
+        self.stubber.add_response(
+            "batch_reinvite_user",
+            {"successful": [{"userId": uid} for uid in ids], "failed": []},
+            expected_params={"networkId": NETWORK, "userIds": ids, "clientToken": TOKEN},
+        )
+
+
+@pytest.fixture
+def wickr() -> Iterator[Harness]:
+    harness = Harness()
+    with harness.stubber:
+        yield harness
+        harness.stubber.assert_no_pending_responses()
+
+
+def test_reinvite_sends_network_ids_and_token_and_reads_per_user_failures(wickr: Harness) -> None:
+    wickr.stubber.add_response(
+        "batch_reinvite_user",
+        {"successful": [{"userId": "1001"}], "failed": [{"userId": "1002", "reason": "user is not pending"}]},
+        expected_params={"networkId": NETWORK, "userIds": ["1001", "1002"], "clientToken": TOKEN},
+    )
+
+    receipt = wickr.gateway.reinvite(NETWORK, ["1001", "1002"], TOKEN, Deadline.never())
+
+    assert receipt == ReinviteReceipt(successful=frozenset({"1001"}), failed={"1002": "user is not pending"})
+
+
+@pytest.mark.parametrize("count", [0, 51])
+def test_reinvite_refuses_an_empty_or_oversized_chunk_without_calling(wickr: Harness, count: int) -> None:
+    with pytest.raises(ValueError, match="1 to 50 user ids"):
+        wickr.gateway.reinvite(NETWORK, [str(1000 + n) for n in range(count)], TOKEN, Deadline.never())
+    assert wickr.gateway.counter.snapshot() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "state"),
+    [
+        ({"status": 1, "suspended": False}, UserState.PENDING),
+        ({"status": 2, "suspended": False}, UserState.ACTIVE),
+        ({"status": 1, "suspended": True}, UserState.SUSPENDED),
+        ({"status": 2, "suspended": True}, UserState.SUSPENDED),
+        ({"status": 7}, UserState.OTHER),
+    ],
+)
+def test_user_state(wickr: Harness, fields: dict[str, Any], state: UserState) -> None:
+    wickr.user(**fields)
+
+    assert wickr.gateway.user_state(NETWORK, "1001", Deadline.never()) is state
+
+
+def test_unknown_user_is_not_found_not_an_error(wickr: Harness) -> None:
+    wickr.error("get_user", 404)
+
+    assert wickr.gateway.user_state(NETWORK, "1001", Deadline.never()) is UserState.NOT_FOUND
+    assert wickr.sleeps == []
+
+
+def test_429_is_retried_then_succeeds(wickr: Harness) -> None:
+    wickr.error("batch_reinvite_user", 429)
+    wickr.reinvite_ok(["1001"])  # the retry repeats the same token
+
+    receipt = wickr.gateway.reinvite(NETWORK, ["1001"], TOKEN, Deadline.never())
+
+    assert receipt.successful == {"1001"}
+    assert len(wickr.sleeps) == 1
+    assert 0.0 <= wickr.sleeps[0] <= 0.001
+    assert wickr.gateway.counter.snapshot() == (2, 1)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_5xx_is_retried_then_succeeds(wickr: Harness, status: int) -> None:
+    wickr.error("get_user", status)
+    wickr.user(status=1)
+
+    assert wickr.gateway.user_state(NETWORK, "1001", Deadline.never()) is UserState.PENDING
+    assert len(wickr.sleeps) == 1
+
+
+@pytest.mark.parametrize(("status", "kind"), [(400, PermanentWickrError), (422, PermanentWickrError)])
+def test_refusals_are_not_retried(wickr: Harness, status: int, kind: type[Exception]) -> None:
+    wickr.error("batch_reinvite_user", status)
+
+    with pytest.raises(kind) as raised:
+        wickr.gateway.reinvite(NETWORK, ["1001"], TOKEN, Deadline.never())
+
+    assert not isinstance(raised.value, RetryableWickrError)
+    assert raised.value.status == status  # type: ignore[attr-defined]
+    assert raised.value.maybe_sent is False  # type: ignore[attr-defined]
+    assert wickr.sleeps == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_access_errors_are_not_retried(wickr: Harness, status: int) -> None:
+    wickr.error("get_user", status)
+
+    with pytest.raises(WickrAccessError) as raised:
+        wickr.gateway.user_state(NETWORK, "1001", Deadline.never())
+
+    assert raised.value.status == status
+    assert wickr.sleeps == []
+
+
+def test_exhausted_429_was_never_sent(wickr: Harness) -> None:
+    for _ in range(3):
+        wickr.error("batch_reinvite_user", 429)
+
+    with pytest.raises(RetryableWickrError) as raised:
+        wickr.gateway.reinvite(NETWORK, ["1001"], TOKEN, Deadline.never())
+
+    assert raised.value.status == 429
+    assert raised.value.maybe_sent is False
+    assert len(wickr.sleeps) == 2  # attempts are bounded: 3 calls, 2 waits
+    assert wickr.gateway.counter.snapshot() == (3, 3)
+
+
+def test_exhausted_500_may_have_been_sent(wickr: Harness) -> None:
+    for _ in range(3):
+        wickr.error("batch_reinvite_user", 500)
+
+    with pytest.raises(RetryableWickrError) as raised:
+        wickr.gateway.reinvite(NETWORK, ["1001"], TOKEN, Deadline.never())
+
+    assert raised.value.maybe_sent is True
+
+
+def test_500_then_429_still_may_have_been_sent(wickr: Harness) -> None:
+    wickr.error("batch_reinvite_user", 500)
+    wickr.error("batch_reinvite_user", 429)
+    wickr.error("batch_reinvite_user", 429)
+
+    with pytest.raises(RetryableWickrError) as raised:
+        wickr.gateway.reinvite(NETWORK, ["1001"], TOKEN, Deadline.never())
+
+    assert raised.value.status == 429
+    assert raised.value.maybe_sent is True
+
+
+def test_no_call_once_the_deadline_has_passed(wickr: Harness) -> None:
+    with pytest.raises(DeadlineReached):
+        wickr.gateway.user_state(NETWORK, "1001", Deadline.after(remaining_ms=0, margin_ms=0))
+
+    assert wickr.gateway.counter.snapshot() == (0, 0)  # the stubber has nothing queued: a call would have failed
+
+
+def test_no_retry_that_would_end_past_the_deadline() -> None:
+    harness = Harness()
+    harness.gateway = WickrGateway(
+        harness.client,
+        max_attempts=3,
+        backoff=Backoff(base_s=100.0, cap_s=100.0),
+        rng=Longest(),
+        sleep=harness.sleeps.append,
+    )
+    with harness.stubber:
+        harness.error("batch_reinvite_user", 500)
+        deadline = Deadline.after(remaining_ms=60_000, margin_ms=0)
+
+        with pytest.raises(DeadlineReached) as raised:
+            harness.gateway.reinvite(NETWORK, ["1001"], TOKEN, deadline)
+
+    assert raised.value.maybe_sent is True
+    assert harness.sleeps == []  # it gave up instead of sleeping into the deadline (a 100 s wait with 60 s left)
+
+
+@pytest.mark.parametrize(("attempt", "ceiling"), [(0, 0.2), (1, 0.4), (3, 1.6), (4, 3.2), (5, 5.0), (30, 5.0)])
+def test_backoff_stays_within_full_jitter_bounds(attempt: int, ceiling: float) -> None:
+    backoff = Backoff()
+    rng = random.Random(attempt)
+
+    delays = [backoff.delay(attempt, rng) for _ in range(200)]
+
+    assert all(0.0 <= delay <= ceiling for delay in delays)
+    assert max(delays) > ceiling / 2  # jittered over the whole range, not a fixed value
+
+
+def test_backoff_is_uniform_over_zero_to_the_capped_exponential() -> None:
+    assert [Backoff(base_s=0.5, cap_s=3.0).delay(n, Longest()) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
