@@ -40,6 +40,8 @@ ACCESS_STATUSES = frozenset({401, 403})
 # A Wickr call that takes longer than this is retried (a reinvite with the same token is one answer, so it is safe).
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 5.0
+# A call starts only if it would time out before the deadline: the deadline's margin stays free for reporting.
+CALL_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 LIST_PAGE_SIZE = 100  # ListUsers' largest page
 
 
@@ -164,7 +166,7 @@ class WickrGateway:
         attempt = 0
         maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
         while True:
-            if deadline.expired() or not self._pacer.acquire(deadline):
+            if not deadline.allows(CALL_BUDGET_S) or not self._pacer.acquire(deadline):
                 raise _marked(
                     DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
                 )
@@ -184,7 +186,7 @@ class WickrGateway:
                 delay = self._backoff.delay(attempt - 1, self._rng)
                 if attempt >= self._max_attempts:
                     raise _marked(error, maybe_sent) from raw
-                if not deadline.allows(delay):
+                if not deadline.allows(delay + CALL_BUDGET_S):
                     late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
                     raise _marked(late, maybe_sent) from raw
                 self._sleep(delay)
