@@ -9,26 +9,33 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from reinviter import tracing
 from reinviter.deadline import Deadline
 from reinviter.intake import read_records
-from reinviter.ledger import DynamoLedger
+from reinviter.ledger import DynamoCursors, DynamoLedger
 from reinviter.models import Verdict
 from reinviter.observability import Metric, emit, logger, metrics
 from reinviter.pacing import RequestPacer
+from reinviter.queue import ReinviteQueue, sqs_client
 from reinviter.service import BatchReport, ReinviteService
 from reinviter.settings import Settings, get_settings
+from reinviter.sweep import Cursors, NoCursors, Sweeper, networks_to_sweep
 from reinviter.wickr import WickrGateway, wickr_client
+
+# Short timeouts: a ledger write that hangs would otherwise hold the invocation past its deadline (botocore: 60 s).
+DYNAMODB_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
 
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    """What lives as long as the Lambda container: settings, the gateway, the worker pool, the service."""
+    """What lives as long as the Lambda container: settings, the gateway, the worker pool, the service, the sweep."""
 
     settings: Settings
     gateway: WickrGateway
     service: ReinviteService
+    sweeper: Sweeper
 
 
 @cache
@@ -42,29 +49,58 @@ def container() -> Container:
         pacer=RequestPacer(settings.max_requests_per_second),
     )
     ledger = None
-    if settings.ledger_table and not settings.dry_run:
-        ledger = DynamoLedger(
-            boto3.client("dynamodb"),
-            settings.ledger_table,
-            pool,
-            cooldown_s=settings.cooldown_seconds,
-            max_attempts=settings.max_reinvites,
-        )
+    cursors: Cursors = NoCursors()
+    if settings.ledger_table:
+        dynamodb = boto3.client("dynamodb", config=DYNAMODB_CONFIG)
+        cursors = DynamoCursors(dynamodb, settings.ledger_table)
+        if not settings.dry_run:
+            ledger = DynamoLedger(
+                dynamodb,
+                settings.ledger_table,
+                pool,
+                cooldown_s=settings.cooldown_seconds,
+                max_attempts=settings.max_reinvites,
+            )
     service = ReinviteService(gateway, pool, dry_run=settings.dry_run, ledger=ledger)
-    return Container(settings, gateway, service)
+    queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None
+    sweeper = Sweeper(gateway, queue, cursors, only_expired=settings.sweep_only_expired, dry_run=settings.dry_run)
+    return Container(settings, gateway, service, sweeper)
 
 
 @metrics.log_metrics
 @tracing.trace_handler
 @logger.inject_lambda_context(log_event=False)  # events name users: never logged whole
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """One handler for every trigger: an SQS batch of reinvite requests (a scheduled sweep comes later)."""
+    """One handler for every trigger: an SQS batch of reinvite requests; anything else is a scheduled sweep."""
     app = container()
     deadline = Deadline.after(context.get_remaining_time_in_millis(), app.settings.deadline_margin_ms)
     if isinstance(event, dict) and "Records" in event:
         return handle_sqs(event, app, deadline)
-    logger.error("unsupported event: not an SQS batch", keys=sorted(event)[:10] if isinstance(event, dict) else None)
-    raise ValueError("unsupported event: this function handles SQS batches")
+    return handle_sweep(event, app, deadline)
+
+
+def handle_sweep(event: Any, app: Container, deadline: Deadline) -> dict[str, Any]:
+    """Queue every pending user of the requested networks (all allowed ones unless the input names a subset).
+
+    Raises:
+        SweepInputError: The input names a network outside WICKR_NETWORK_IDS (or is malformed); nothing is sent.
+        SweepConfigError: REINVITE_QUEUE_URL is empty.
+    """
+    network_ids = networks_to_sweep(event, app.settings.network_ids)
+    _, limited_before = app.gateway.counter.snapshot()
+    results = app.sweeper.run(network_ids, deadline)
+    _, limited_after = app.gateway.counter.snapshot()
+    enqueued = sum(result.users_enqueued for result in results.values())
+    emit({Metric.USERS_ENQUEUED: enqueued, Metric.RATE_LIMITED: limited_after - limited_before})
+    tracing.annotate(networks=len(results), users_enqueued=enqueued)
+    summary = {
+        "sweep": {network_id: result.as_dict() for network_id, result in results.items()},
+        "usersEnqueued": enqueued,
+        "finished": all(result.finished for result in results.values()),
+        "dryRun": app.settings.dry_run,
+    }
+    logger.info("sweep done", networks=len(results), users_enqueued=enqueued, finished=summary["finished"])
+    return summary
 
 
 def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dict[str, Any]:

@@ -18,6 +18,7 @@ class Request:
     message_id: str
     network_id: str
     user_ids: tuple[str, ...]
+    receive_count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> In
             rejections.append(Rejection(record.message_id, f"network {body.network_id} is not in WICKR_NETWORK_IDS"))
             continue
         user_ids = tuple(dict.fromkeys(body.user_ids))  # a repeated id is one user
-        requests.append(Request(record.message_id, body.network_id, user_ids))
+        requests.append(Request(record.message_id, body.network_id, user_ids, record.receive_count))
     return Intake(requests, rejections)
 
 

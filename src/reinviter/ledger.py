@@ -30,6 +30,12 @@ else:
 # (a redelivered message finds its own stale claim expired and replays it rather than skipping the user).
 CLAIM_LEASE_S = 600.0
 RECORD_TTL_S = 400 * 86400.0  # forget users not seen for over a year: the attempt cap is about recent history
+CURSOR_TTL_S = 7 * 86400.0  # a cursor nobody resumed for a week is stale (Wickr may have forgotten its token)
+
+
+def wall_clock() -> float:
+    """Epoch seconds (the ledger compares them across invocations); looked up at call time so tests can move it."""
+    return time.time()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ class DynamoLedger:
         cooldown_s: float,
         max_attempts: int,
         lease_s: float = CLAIM_LEASE_S,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._client = client
         self._table = table
@@ -111,7 +117,7 @@ class DynamoLedger:
         self._cooldown_s = cooldown_s
         self._max_attempts = max_attempts
         self._lease_s = lease_s
-        self._clock = clock
+        self._clock = clock if clock is not None else wall_clock
 
     def admit(self, plan: list[Claim], deadline: Deadline) -> Admission:
         """Claim each user of each call; a call with a refused user is released and its other users planned again."""
@@ -210,6 +216,7 @@ class DynamoLedger:
             if float(item.get("claim_expires_at", {}).get("N", "0")) > now:
                 return _Refusal("claimed by another invocation")
             return self._take_over(key, item, now)
+        logger.info("reinvite skipped: in cooldown", network_id=key.network_id, user_id=key.user_id)
         return _Refusal("in cooldown")
 
     def _take_over(self, key: UserKey, item: dict[str, Any], now: float) -> _Refusal:
@@ -238,15 +245,18 @@ class DynamoLedger:
         return _Refusal("replayed", replay=Claim(key.network_id, members or (key.user_id,), token))
 
     def _guarded(self, key: UserKey, update: str, values: dict[str, Any], token: str, step: str) -> None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(key),
+            "UpdateExpression": update,
+            "ConditionExpression": "claim_token = :token",
+            "ExpressionAttributeValues": {**values, ":token": {"S": token}},
+        }
+        if "#ttl" in update:
+            # Only when used: DynamoDB refuses an empty ExpressionAttributeNames map and an unused name alike.
+            request["ExpressionAttributeNames"] = {"#ttl": "ttl"}
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_key(key),
-                UpdateExpression=update,
-                ConditionExpression="claim_token = :token",
-                ExpressionAttributeNames={"#ttl": "ttl"} if "#ttl" in update else {},
-                ExpressionAttributeValues={**values, ":token": {"S": token}},
-            )
+            self._client.update_item(**request)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return  # the claim is no longer this call's (taken over and settled by a replay): nothing to do
@@ -269,6 +279,41 @@ def _key(key: UserKey) -> dict[str, Any]:
 
 def _n(value: float) -> dict[str, str]:
     return {"N": repr(round(value, 3)) if isinstance(value, float) else str(value)}
+
+
+class DynamoCursors:
+    """The sweep's resume points: one item per network (`pk = sweep#<network>`) holding ListUsers' next token."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def load(self, network_id: str) -> str | None:
+        """The stored next token of an unfinished sweep of the network, if any."""
+        answer = self._client.get_item(TableName=self._table, Key=_cursor_key(network_id), ConsistentRead=True)
+        token = answer.get("Item", {}).get("next_token", {}).get("S")
+        return str(token) if token else None
+
+    def save(self, network_id: str, token: str) -> None:
+        """Remember where the next run continues (after the page before it was fully queued)."""
+        now = wall_clock()
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                **_cursor_key(network_id),
+                "next_token": {"S": token},
+                "saved_at": _n(now),
+                "ttl": _n(now + CURSOR_TTL_S),
+            },
+        )
+
+    def delete(self, network_id: str) -> None:
+        """The network was swept to its last page: the next run starts from the beginning."""
+        self._client.delete_item(TableName=self._table, Key=_cursor_key(network_id))
+
+
+def _cursor_key(network_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"sweep#{network_id}"}}
 
 
 def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:

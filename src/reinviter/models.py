@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -30,6 +30,13 @@ class SqsRecord(BaseModel):
 
     message_id: Annotated[str, Field(alias="messageId", min_length=1)]
     body: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def receive_count(self) -> int:
+        """How often SQS has delivered this message (1 on the first delivery)."""
+        value = self.attributes.get("ApproximateReceiveCount", "1")
+        return int(value) if str(value).isdigit() else 1
 
 
 class SweepRequest(BaseModel):

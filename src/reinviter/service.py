@@ -75,6 +75,11 @@ class ReinviteService:
         self._pool = pool
         self._dry_run = dry_run
         self._ledger: Ledger = ledger if ledger is not None and not dry_run else NoLedger()
+        # With a ledger, a call that may have been sent is replayed from its stored claim, so a redelivery may take a
+        # new token; it must: Wickr answers a token it has seen with its first answer, per-user failures included,
+        # and the same token would fail that user on every delivery. Without a ledger the token must survive
+        # redelivery, since it is then the only guard against sending twice.
+        self._token_per_delivery = ledger is not None and not dry_run
 
     def process(self, requests: list[Request], deadline: Deadline) -> BatchReport:
         """Check, reinvite and report; never raises for a Wickr failure (it becomes a failed message instead)."""
@@ -87,7 +92,7 @@ class ReinviteService:
             requesters: dict[UserKey, set[str]] = defaultdict(set)
             for request in requests:
                 for user_id in request.user_ids:
-                    requesters[UserKey(request.network_id, user_id)].add(request.message_id)
+                    requesters[UserKey(request.network_id, user_id)].add(self._requester(request))
             self._reinvite(eligible, requesters, deadline, report)
         for request in requests:
             self._settle(request, report)
@@ -184,6 +189,12 @@ class ReinviteService:
         for key in pending:
             report.outcomes[key] = UserOutcome(Verdict.UNFINISHED, "contended: claimed elsewhere meanwhile")
         return calls
+
+    def _requester(self, request: Request) -> str:
+        """What of a request goes into its chunks' tokens (see `_token_per_delivery`)."""
+        if self._token_per_delivery:
+            return f"{request.message_id}#{request.receive_count}"
+        return request.message_id
 
     def _plan(self, claimed: list[UserKey], requesters: dict[UserKey, set[str]]) -> list[Claim]:
         """Group users across all messages by network, 50 to a call, each call with its deterministic token."""

@@ -1,0 +1,97 @@
+"""The sweep's way to the reinvite queue: SendMessageBatch, 10 entries a call, failed entries retried a bounded time.
+
+SendMessageBatch answers 200 even when some entries were not queued: they are listed in `Failed`. An entry with
+`SenderFault` (a body SQS refuses) can never succeed; any other failure is retried, and a batch that still has
+unsent entries after the last round raises, so the caller never records a page as done whose users were not queued.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+else:
+    SQSClient = Any
+    SendMessageBatchRequestEntryTypeDef = dict
+
+MAX_BATCH_ENTRIES = 10  # SendMessageBatch's limit
+SEND_ROUNDS = 4  # first try plus three retries of whatever is still unsent
+RETRY_BASE_S = 0.1
+
+
+class QueueError(Exception):
+    """Some messages could not be queued; none of the caller's progress past them may be recorded."""
+
+
+class ReinviteQueue:
+    """Sends reinvite request bodies to the function's own queue."""
+
+    def __init__(
+        self,
+        client: SQSClient,
+        queue_url: str,
+        *,
+        rounds: int = SEND_ROUNDS,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._rounds = rounds
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+
+    def send(self, bodies: Sequence[dict[str, Any]]) -> None:
+        """Queue every body (as compact JSON), 10 to a call.
+
+        Raises:
+            QueueError: When an entry was refused for good or was still unsent after the last round.
+        """
+        for start in range(0, len(bodies), MAX_BATCH_ENTRIES):
+            self._send_batch(bodies[start : start + MAX_BATCH_ENTRIES])
+
+    def _send_batch(self, bodies: Sequence[dict[str, Any]]) -> None:
+        pending = {str(index): json.dumps(body, separators=(",", ":")) for index, body in enumerate(bodies)}
+        problem = ""
+        for round_number in range(self._rounds):
+            if round_number:
+                self._sleep(self._rng.uniform(0.0, RETRY_BASE_S * 2**round_number))
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": entry_id, "MessageBody": body} for entry_id, body in pending.items()
+            ]
+            try:
+                answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except ClientError as error:
+                problem = str(error.response.get("Error", {}).get("Code", "ClientError"))
+                continue
+            except BotoCoreError as error:
+                problem = type(error).__name__
+                continue
+            failed = answer.get("Failed", [])
+            refused = [entry for entry in failed if entry.get("SenderFault")]
+            if refused:
+                codes = sorted({entry.get("Code", "") for entry in refused})
+                raise QueueError(f"SendMessageBatch refused {len(refused)} of {len(bodies)} entries: {codes}")
+            pending = {entry["Id"]: pending[entry["Id"]] for entry in failed if entry["Id"] in pending}
+            if not pending:
+                return
+            problem = ",".join(sorted({entry.get("Code", "") for entry in failed}))
+        raise QueueError(
+            f"SendMessageBatch left {len(pending)} of {len(bodies)} entries unsent after {self._rounds} rounds"
+            f" ({problem})"
+        )
+
+
+def sqs_client() -> SQSClient:
+    """An SQS client; the container builds it once (the standard `AWS_ENDPOINT_URL_SQS` variable can redirect it)."""
+    return boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_attempts": 3}))

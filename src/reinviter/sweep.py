@@ -1,0 +1,199 @@
+"""The scheduled sweep: list every pending user of the chosen networks and queue them as reinvite requests.
+
+The sweep only fans out; the SQS path does the checking, the ledger and the reinvites, so a user queued twice (a page
+queued again after a crash before its cursor was saved) is still reinvited once per cooldown. Progress is kept per
+page: a page's messages are all queued before the cursor moves past it, and a run that meets its deadline leaves a
+cursor the next run continues from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from reinviter.deadline import Deadline
+from reinviter.errors import DeadlineReached, PermanentWickrError, WickrError
+from reinviter.models import MAX_USERS_PER_REINVITE, SweepRequest
+from reinviter.observability import logger
+from reinviter.queue import QueueError, ReinviteQueue
+from reinviter.wickr import PendingUser, WickrGateway
+
+SCHEDULED_EVENT = "Scheduled Event"  # the classic EventBridge rule's detail-type
+REFUSED_TOKEN_CODES = frozenset({"ValidationError", "BadRequestError"})
+
+
+class SweepConfigError(ValueError):
+    """The deployment cannot sweep (no queue to fan out to)."""
+
+
+class SweepInputError(ValueError):
+    """The scheduled input names something the function may not sweep."""
+
+
+class Cursors(Protocol):
+    """Where each network's unfinished sweep continues."""
+
+    def load(self, network_id: str) -> str | None:
+        """The stored next token, if any."""
+
+    def save(self, network_id: str, token: str) -> None:
+        """Store the next token."""
+
+    def delete(self, network_id: str) -> None:
+        """Forget the network's cursor."""
+
+
+class NoCursors:
+    """No ledger table: every run starts from the beginning (and a run cut short is not resumed)."""
+
+    def load(self, network_id: str) -> str | None:
+        """Nothing stored."""
+        return None
+
+    def save(self, network_id: str, token: str) -> None:
+        """Nothing to store."""
+
+    def delete(self, network_id: str) -> None:
+        """Nothing to delete."""
+
+
+@dataclass(slots=True)
+class NetworkSweep:
+    """What one run did in one network."""
+
+    pages: int = 0
+    users_listed: int = 0  # pending users on the pages read (before the expired-only filter)
+    users_selected: int = 0  # those the run queues (or, dry run, would queue)
+    users_enqueued: int = 0
+    finished: bool = False
+    restarted: bool = False  # the stored cursor was refused and the network listed from the beginning
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's per-network entry."""
+        return {
+            "pages": self.pages,
+            "usersListed": self.users_listed,
+            "usersSelected": self.users_selected,
+            "usersEnqueued": self.users_enqueued,
+            "finished": self.finished,
+            "resumable": not self.finished,
+            "restarted": self.restarted,
+            "error": self.error,
+        }
+
+
+def networks_to_sweep(event: Any, allowed: Sequence[str]) -> list[str]:
+    """The networks a scheduled invocation asks for: all allowed ones, or the subset it names.
+
+    Raises:
+        SweepInputError: On an input that is not a sweep request or names a network outside WICKR_NETWORK_IDS.
+    """
+    if not isinstance(event, dict):
+        raise SweepInputError(f"a sweep input must be a JSON object, got {type(event).__name__}")
+    if event.get("detail-type") == SCHEDULED_EVENT:
+        return list(allowed)
+    try:
+        request = SweepRequest.model_validate(event)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc']) or 'input'}: {detail['msg']}"
+            for detail in error.errors(include_input=False, include_url=False)
+        )
+        raise SweepInputError(f"invalid sweep input: {details}") from None
+    if request.network_ids is None:
+        return list(allowed)
+    unknown = sorted(set(request.network_ids) - set(allowed))
+    if unknown:
+        raise SweepInputError(f"networks {unknown} are not in WICKR_NETWORK_IDS; nothing was swept")
+    return list(dict.fromkeys(request.network_ids))
+
+
+class Sweeper:
+    """Lists pending users page by page and queues them, 50 ids to a message, keeping a cursor per network."""
+
+    def __init__(
+        self,
+        gateway: WickrGateway,
+        queue: ReinviteQueue | None,
+        cursors: Cursors,
+        *,
+        only_expired: bool = False,
+        dry_run: bool = False,
+    ) -> None:
+        self._gateway = gateway
+        self._queue = queue
+        self._cursors = cursors
+        self._only_expired = only_expired
+        self._dry_run = dry_run
+
+    def run(self, network_ids: Iterable[str], deadline: Deadline) -> dict[str, NetworkSweep]:
+        """Sweep each network in turn until done or the deadline; a failed network does not stop the others.
+
+        Raises:
+            SweepConfigError: When there is no queue to send to (REINVITE_QUEUE_URL is empty).
+        """
+        if self._queue is None:
+            raise SweepConfigError("REINVITE_QUEUE_URL is empty: the sweep has no queue to send reinvite requests to")
+        results: dict[str, NetworkSweep] = {}
+        for network_id in network_ids:
+            results[network_id] = self._sweep(network_id, self._queue, deadline)
+        return results
+
+    def _sweep(self, network_id: str, queue: ReinviteQueue, deadline: Deadline) -> NetworkSweep:
+        result = NetworkSweep()
+        # A dry run reads the whole network and stores nothing, so it neither uses nor moves the cursor.
+        start = None if self._dry_run else self._cursors.load(network_id)
+        try:
+            try:
+                self._pages(network_id, start, queue, deadline, result)
+            except PermanentWickrError as error:
+                if start is None or result.pages or error.code not in REFUSED_TOKEN_CODES:
+                    raise
+                # Wickr does not say how long it honours a token; an old one is refused: list from the start.
+                logger.warning("stored sweep cursor refused, restarting the network", network_id=network_id)
+                result.restarted = True
+                self._pages(network_id, None, queue, deadline, result)
+        except DeadlineReached:
+            logger.info("sweep deadline reached, will resume", network_id=network_id, pages=result.pages)
+        except WickrError as error:
+            result.error = f"ListUsers: {error.code or error}"
+            logger.error("sweep of network failed", network_id=network_id, error=str(error), code=error.code)
+        except QueueError as error:
+            result.error = f"SendMessageBatch: {error}"
+            logger.error("sweep could not queue a page", network_id=network_id, error=str(error))
+        logger.info(
+            "network swept" if result.finished else "network sweep unfinished",
+            network_id=network_id,
+            **{key: value for key, value in result.as_dict().items() if key != "error"},
+            dry_run=self._dry_run,
+        )
+        return result
+
+    def _pages(
+        self, network_id: str, start: str | None, queue: ReinviteQueue, deadline: Deadline, result: NetworkSweep
+    ) -> None:
+        for page, next_token in self._gateway.pending_users(network_id, deadline, start):
+            selected = [user.user_id for user in page if self._wanted(user)]
+            bodies = [
+                {"networkId": network_id, "userIds": selected[index : index + MAX_USERS_PER_REINVITE]}
+                for index in range(0, len(selected), MAX_USERS_PER_REINVITE)
+            ]
+            if not self._dry_run:
+                queue.send(bodies)  # all of the page, or QueueError before the cursor moves
+                if next_token is None:
+                    self._cursors.delete(network_id)
+                else:
+                    self._cursors.save(network_id, next_token)
+                result.users_enqueued += len(selected)
+            result.pages += 1
+            result.users_listed += len(page)
+            result.users_selected += len(selected)
+            if next_token is None:
+                result.finished = True
+
+    def _wanted(self, user: PendingUser) -> bool:
+        return user.invite_expired or not self._only_expired

@@ -1,0 +1,109 @@
+"""Real AWS peers for the sweep and ledger tests: moto's server over HTTP on loopback for SQS and DynamoDB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import FakeLambdaContext, failed_ids, sqs_event, sqs_record
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """One moto server for the session; each test gets its own queue and table names."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the function's SQS and DynamoDB clients at moto (the standard service-specific endpoint variables)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_url)
+    return moto_url
+
+
+@pytest.fixture
+def sqs(aws: str) -> Any:
+    return boto3.client("sqs", endpoint_url=aws, region_name="us-east-1")
+
+
+@pytest.fixture
+def dynamodb(aws: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=aws, region_name="us-east-1")
+
+
+@pytest.fixture
+def queue_url(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh reinvite queue, named in REINVITE_QUEUE_URL."""
+    url: str = sqs.create_queue(QueueName=f"reinvite-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    monkeypatch.setenv("REINVITE_QUEUE_URL", url)
+    return url
+
+
+@pytest.fixture
+def ledger_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh ledger table shaped as the template's (partition key `pk`, string), named in REINVITE_LEDGER_TABLE."""
+    name = f"ledger-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("REINVITE_LEDGER_TABLE", name)
+    return name
+
+
+def table_items(dynamodb: Any, table: str) -> dict[str, dict[str, Any]]:
+    """Every item of a table by its pk."""
+    items = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return {item["pk"]["S"]: item for item in items}
+
+
+def receive_all(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Take every message off a queue (for tests that inspect what the sweep queued rather than process it)."""
+    taken: list[dict[str, Any]] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return taken
+        taken += messages
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+
+
+Handler = Callable[[dict[str, Any], FakeLambdaContext], dict[str, Any]]
+
+
+def drain(sqs: Any, queue_url: str, handler: Handler, *, max_batches: int = 100) -> list[dict[str, Any]]:
+    """Poll the queue as Lambda's SQS poller does: up to 10 messages a batch, delete only those not reported failed.
+
+    Returns every handler response (a test asserts on their failures).
+    """
+    responses: list[dict[str, Any]] = []
+    for _ in range(max_batches):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return responses
+        event = sqs_event(*(sqs_record(m["Body"], message_id=m["MessageId"]) for m in messages))
+        response = handler(event, FakeLambdaContext())
+        responses.append(response)
+        failed = failed_ids(response)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+    raise AssertionError(f"queue not drained after {max_batches} batches")

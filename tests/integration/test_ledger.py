@@ -1,0 +1,229 @@
+"""The reinvite ledger through the real handler: moto's DynamoDB over HTTP and the Wickr emulator over HTTP."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO_NETWORK, FakeLambdaContext, emitted_metrics, failed_ids, sqs_event, sqs_record
+from tests.integration.conftest import table_items
+from wickr_emulator import WickrEmulator
+
+PENDING = ["1001", "1002", "1004", "1005", "1007", "1009"]  # the demo seed's pending, not suspended users
+USER_PK = f"user#{DEMO_NETWORK}#1001"
+
+
+def _reinvite(user_ids: list[str], message_id: str) -> dict[str, Any]:
+    from reinviter.handler import lambda_handler
+
+    event = sqs_event(sqs_record({"networkId": DEMO_NETWORK, "userIds": user_ids}, message_id=message_id))
+    return lambda_handler(event, FakeLambdaContext())
+
+
+def _reinvite_journal(emu: WickrEmulator) -> list[Any]:
+    return [entry for entry in emu.journal if entry.operation == "BatchReinviteUser"]
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The ledger's wall clock, held still and moved by the test (`clock[0] += seconds`)."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr("reinviter.ledger.wall_clock", lambda: now[0])
+    return now
+
+
+def test_cooldown_skips_a_second_reinvite_from_another_message_and_invocation(
+    emulator: WickrEmulator,
+    ledger_table: str,
+    dynamodb: Any,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert failed_ids(_reinvite(["1001"], "m-1")) == set()
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
+    assert table_items(dynamodb, ledger_table)[USER_PK]["attempts"] == {"N": "1"}
+    capsys.readouterr()
+
+    assert failed_ids(_reinvite(["1001"], "m-2")) == set()
+
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert (metrics["UsersSkipped"], metrics["UsersReinvited"]) == (1, 0)
+    cooldown = [record for record in caplog.records if record.getMessage() == "reinvite skipped: in cooldown"]
+    assert [(record.network_id, record.user_id) for record in cooldown] == [(DEMO_NETWORK, "1001")]  # type: ignore[attr-defined]
+
+
+def test_no_cooldown_allows_the_second_reinvite(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REINVITE_COOLDOWN_HOURS", "0")
+
+    _reinvite(["1001"], "m-1")
+    _reinvite(["1001"], "m-2")
+
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
+    assert table_items(dynamodb, ledger_table)[USER_PK]["attempts"] == {"N": "2"}
+
+
+def test_the_attempt_cap_gives_up_on_a_user(
+    emulator: WickrEmulator,
+    ledger_table: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("REINVITE_COOLDOWN_HOURS", "0")
+    monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "2")
+    _reinvite(["1001"], "m-1")
+    _reinvite(["1001"], "m-2")
+    capsys.readouterr()
+
+    response = _reinvite(["1001"], "m-3")
+
+    assert failed_ids(response) == set()  # giving up is an answer, not a failure to retry
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
+    assert emitted_metrics(capsys.readouterr().out)["UsersGivenUp"] == 1
+    given_up = [record for record in caplog.records if record.getMessage() == "user given up"]
+    assert [(record.network_id, record.user_id) for record in given_up] == [(DEMO_NETWORK, "1001")]  # type: ignore[attr-defined]
+
+
+def test_two_claims_on_the_same_users_admit_only_the_first(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reinviter.deadline import Deadline
+    from reinviter.ledger import Claim, DynamoLedger
+
+    with ThreadPoolExecutor(4) as pool:
+        ledger = DynamoLedger(dynamodb, ledger_table, pool, cooldown_s=86400, max_attempts=5)
+        first = ledger.admit([Claim(DEMO_NETWORK, ("1001", "1002"), "token-a")], Deadline.never())
+        second = ledger.admit([Claim(DEMO_NETWORK, ("1002", "1001"), "token-b")], Deadline.never())
+
+    assert [claim.token for claim in first.ready] == ["token-a"]
+    assert (second.ready, second.replays, second.retry) == ([], [], [])
+    assert sorted(key.user_id for key in second.skipped) == ["1001", "1002"]
+    assert set(second.skipped.values()) == {"claimed by another invocation"}
+
+
+def test_concurrent_invocations_naming_the_same_users_reinvite_each_once(
+    emulator: WickrEmulator, ledger_table: str
+) -> None:
+    from reinviter.handler import container
+
+    container()  # one warm container, as two concurrent invocations of one container would share
+    emulator.faults.latency_ms = 20  # keeps both invocations' calls in flight together
+    responses: dict[str, dict[str, Any]] = {}
+
+    def invoke(message_id: str) -> None:
+        responses[message_id] = _reinvite(PENDING, message_id)
+
+    threads = [threading.Thread(target=invoke, args=(f"m-{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(responses) == 3
+    assert [emulator.invites_sent(DEMO_NETWORK, uid) for uid in PENDING] == [1] * len(PENDING)
+
+
+def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_nothing_twice(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reinviter.ledger import CLAIM_LEASE_S, DynamoLedger
+
+    real_settle = DynamoLedger.settle
+
+    def crash_once(self: DynamoLedger, *args: Any) -> None:
+        monkeypatch.setattr(DynamoLedger, "settle", real_settle)
+        raise RuntimeError("injected: the invocation dies between the Wickr call and the ledger update")
+
+    monkeypatch.setattr(DynamoLedger, "settle", crash_once)
+    with pytest.raises(RuntimeError, match="injected"):
+        _reinvite(["1001", "1002"], "m-1")
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
+    item = table_items(dynamodb, ledger_table)[USER_PK]
+    token = item["claim_token"]["S"]
+    assert {member["S"] for member in item["claim_members"]["L"]} == {"1001", "1002"}
+    assert "attempts" not in item
+
+    clock[0] += CLAIM_LEASE_S + 1  # the redelivery comes after the visibility timeout, past the lease
+    response = _reinvite(["1001", "1002"], "m-1")
+
+    assert failed_ids(response) == set()
+    last = _reinvite_journal(emulator)[-1]
+    assert (last.client_token, last.replayed) == (token, True)
+    assert [emulator.invites_sent(DEMO_NETWORK, uid) for uid in ("1001", "1002")] == [1, 1]
+    items = table_items(dynamodb, ledger_table)
+    for uid in ("1001", "1002"):
+        settled = items[f"user#{DEMO_NETWORK}#{uid}"]
+        assert settled["attempts"] == {"N": "1"}
+        assert "claim_token" not in settled
+
+
+def test_a_crash_before_the_wickr_call_is_replayed_and_sends_once(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.wickr import WickrGateway
+
+    real_reinvite = WickrGateway.reinvite
+
+    def crash_once(self: WickrGateway, *args: Any) -> Any:
+        monkeypatch.setattr(WickrGateway, "reinvite", real_reinvite)
+        raise RuntimeError("injected: the invocation dies after the claim, before the Wickr call")
+
+    monkeypatch.setattr(WickrGateway, "reinvite", crash_once)
+    with pytest.raises(RuntimeError, match="injected"):
+        _reinvite(["1001"], "m-1")
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0
+    assert "claim_token" in table_items(dynamodb, ledger_table)[USER_PK]
+
+    clock[0] += CLAIM_LEASE_S + 1
+    assert failed_ids(_reinvite(["1001"], "m-1")) == set()
+
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
+    assert _reinvite_journal(emulator)[-1].replayed is False
+    assert table_items(dynamodb, ledger_table)[USER_PK]["attempts"] == {"N": "1"}
+
+
+def test_a_live_claim_holds_other_requests_off_and_a_stale_one_never_blocks_for_good(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float]
+) -> None:
+    from reinviter.ledger import CLAIM_LEASE_S
+
+    # Left by an invocation that died: its call never reached Wickr (Wickr has not seen the token).
+    dynamodb.put_item(
+        TableName=ledger_table,
+        Item={
+            "pk": {"S": USER_PK},
+            "claim_token": {"S": "abandoned-claim"},
+            "claim_members": {"L": [{"S": "1001"}]},
+            "claim_expires_at": {"N": str(clock[0] + CLAIM_LEASE_S)},
+        },
+    )
+    assert failed_ids(_reinvite(["1001"], "m-1")) == set()
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0  # still leased: skipped
+
+    clock[0] += CLAIM_LEASE_S + 1
+    assert failed_ids(_reinvite(["1001"], "m-2")) == set()  # another message, another token: the claim is replayed
+
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
+    assert _reinvite_journal(emulator)[-1].client_token == "abandoned-claim"
+    item = table_items(dynamodb, ledger_table)[USER_PK]
+    assert (item["attempts"], "claim_token" in item) == ({"N": "1"}, False)
+
+
+def test_dry_run_writes_nothing_to_the_ledger(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRY_RUN", "true")
+
+    response = _reinvite(PENDING, "m-1")
+
+    assert response["dryRun"]["wouldReinvite"] == sorted(f"{DEMO_NETWORK}/{uid}" for uid in PENDING)
+    assert emulator.total_invites_sent() == 0
+    assert table_items(dynamodb, ledger_table) == {}

@@ -1,0 +1,124 @@
+"""The sweep when its peers misbehave: SQS failing some batch entries, Wickr throttling a page."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO_NETWORK, OTHER_NETWORK, FakeLambdaContext, emitted_metrics
+from tests.integration.conftest import receive_all, table_items
+from wickr_emulator import SeedUser, WickrEmulator
+
+PENDING_IDS = [str(3000 + n) for n in range(100)]  # 5 pages of 20
+
+
+class UnreliableSqs:
+    """The real (moto) SQS client, except that the entries `fail` picks come back in `Failed`, as SQS may answer.
+
+    Not a mock: every entry it lets through is really queued by moto, and the answer's shape is moto's own.
+    """
+
+    def __init__(self, real: Any, fail: Callable[[int, dict[str, Any]], bool]) -> None:
+        self.real = real
+        self.fail = fail
+        self.calls = 0
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        self.calls += 1
+        failing = [entry for entry in Entries if self.fail(self.calls, entry)]
+        passing = [entry for entry in Entries if entry not in failing]
+        answer: dict[str, Any] = {"Successful": [], "Failed": []}
+        if passing:
+            answer = self.real.send_message_batch(QueueUrl=QueueUrl, Entries=passing)
+        answer.setdefault("Failed", []).extend(
+            {"Id": entry["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+            for entry in failing
+        )
+        return answer
+
+
+@pytest.fixture
+def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[WickrEmulator]:
+    with WickrEmulator(page_size=20) as emu:
+        emu.add_users(DEMO_NETWORK, [SeedUser(user_id=uid) for uid in PENDING_IDS])
+        monkeypatch.setenv("AWS_ENDPOINT_URL_WICKR", emu.url)
+        yield emu
+
+
+def _queued_ids(messages: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(uid for message in messages for uid in json.loads(message["Body"])["userIds"])
+
+
+def test_failed_batch_entries_are_retried_until_every_message_is_queued_once(queue_url: str, sqs: Any) -> None:
+    from reinviter.queue import ReinviteQueue
+
+    unreliable = UnreliableSqs(sqs, lambda call, entry: call == 1 and entry["Id"] in {"0", "7"})
+    bodies = [{"networkId": DEMO_NETWORK, "userIds": [str(n)]} for n in range(25)]
+
+    ReinviteQueue(unreliable, queue_url, sleep=lambda _: None).send(bodies)  # type: ignore[arg-type]
+
+    assert _queued_ids(receive_all(sqs, queue_url)) == Counter(str(n) for n in range(25))
+    assert unreliable.calls == 4  # three batches of at most 10, plus one retry of the first batch's two failures
+
+
+def test_entries_still_failing_after_the_last_round_raise(queue_url: str, sqs: Any) -> None:
+    from reinviter.queue import QueueError, ReinviteQueue
+
+    unreliable = UnreliableSqs(sqs, lambda _call, entry: entry["Id"] == "1")
+
+    with pytest.raises(QueueError, match="left 1 of 3 entries unsent after 4 rounds"):
+        ReinviteQueue(unreliable, queue_url, sleep=lambda _: None).send(  # type: ignore[arg-type]
+            [{"networkId": DEMO_NETWORK, "userIds": [str(n)]} for n in range(3)]
+        )
+    assert unreliable.calls == 4
+
+
+def test_a_page_that_could_not_be_queued_is_not_marked_done_and_the_next_run_resumes_there(
+    *,
+    network: WickrEmulator,
+    queue_url: str,
+    ledger_table: str,
+    sqs: Any,
+    dynamodb: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reinviter import handler
+    from reinviter.queue import sqs_client
+
+    # SQS fails every entry from the third page on: two pages are queued and only their progress is recorded.
+    monkeypatch.setattr(handler, "sqs_client", lambda: UnreliableSqs(sqs_client(), lambda call, _entry: call > 2))
+    monkeypatch.setattr("reinviter.queue.RETRY_BASE_S", 0.0)
+    first = handler.lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())["sweep"][DEMO_NETWORK]
+
+    assert (first["pages"], first["usersEnqueued"], first["finished"]) == (2, 40, False)
+    assert first["error"].startswith("SendMessageBatch")
+    assert f"sweep#{DEMO_NETWORK}" in table_items(dynamodb, ledger_table)
+    queued = _queued_ids(receive_all(sqs, queue_url))
+    assert sum(queued.values()) == 40
+
+    monkeypatch.setattr(handler, "sqs_client", sqs_client)
+    handler.container.cache_clear()  # a new container: healthy SQS
+    second = handler.lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())["sweep"][DEMO_NETWORK]
+
+    assert (second["pages"], second["finished"]) == (3, True)
+    assert queued + _queued_ids(receive_all(sqs, queue_url)) == Counter(PENDING_IDS)
+
+
+def test_a_throttled_listing_is_retried_and_counted(
+    network: WickrEmulator, queue_url: str, sqs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reinviter.handler import lambda_handler
+
+    network.add_users(OTHER_NETWORK, [SeedUser(user_id=uid) for uid in ("2001", "2002")])  # one page
+    network.faults.fail_next(429, operation="ListUsers")
+    summary = lambda_handler({"networkIds": [OTHER_NETWORK]}, FakeLambdaContext())
+
+    assert summary["sweep"][OTHER_NETWORK]["finished"] is True
+    assert network.calls("ListUsers") == 2
+    assert _queued_ids(receive_all(sqs, queue_url)) == Counter(["2001", "2002"])
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert (metrics["RateLimited"], metrics["UsersEnqueued"]) == (1, 2)
