@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
 import uuid
@@ -76,45 +77,116 @@ def log_lines(output: str) -> list[dict[str, Any]]:
     return lines
 
 
+def start_aws() -> tuple[Any, str, str]:
+    """moto's server on loopback stands in for SQS and DynamoDB: the function's queue and ledger table."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    os.environ.update({"AWS_ENDPOINT_URL_SQS": url, "AWS_ENDPOINT_URL_DYNAMODB": url})
+    queue_url = boto3.client("sqs").create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
+    boto3.client("dynamodb").create_table(
+        TableName="wickr-reinviter-demo-ledger",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    os.environ.update({"REINVITE_QUEUE_URL": queue_url, "REINVITE_LEDGER_TABLE": "wickr-reinviter-demo-ledger"})
+    return server, queue_url, url
+
+
+CAPTURED = io.StringIO()  # the function's stdout; Powertools' Logger keeps the stream it first saw, so it is reused
+
+
+def invoke(event: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    CAPTURED.seek(0)
+    CAPTURED.truncate()
+    with contextlib.redirect_stdout(CAPTURED):
+        # Imported here so Powertools' Logger binds to the captured stdout, as it binds to Lambda's.
+        from reinviter.handler import lambda_handler
+
+        response = lambda_handler(event, Context())
+    return response, CAPTURED.getvalue()
+
+
+def show(output: str) -> None:
+    print("  Structured log lines (JSON on stdout in Lambda):")
+    for line in log_lines(output):
+        extras = {key: value for key, value in line.items() if key in SHOWN_LOG_FIELDS}
+        print(f"    {line['level']:<7} {line['message']}  {json.dumps(extras) if extras else ''}")
+    print("  Metrics emitted (EMF, namespace WickrReinviter):")
+    print("    " + ", ".join(f"{name} {value:g}" for name, value in sorted(metrics_from(output).items())))
+
+
+def drain(queue_url: str) -> tuple[int, int]:
+    """Feed the queue to the handler as Lambda's poller does: batches of 10, delete what succeeded."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    batches = reinvited = 0
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        event = {
+            "Records": [
+                {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {}}
+                for m in messages
+            ]
+        }
+        response, output = invoke(event)
+        batches += 1
+        reinvited += int(metrics_from(output).get("UsersReinvited", 0))
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        if failed:
+            break  # the demo does not wait out visibility timeouts
+    return batches, reinvited
+
+
 def main() -> int:
     event = json.loads(EVENT.read_text())
     with WickrEmulator() as emulator:
         emulator.load_seed(DEMO_SEED_PATH)
         configure(emulator.url)
-        print(f"Wickr emulator on {emulator.url}, demo networks {', '.join(emulator.network_ids())}")
-        print(f"Invoking the handler with {EVENT.relative_to(ROOT)} ({len(event['Records'])} SQS records)\n")
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            # Imported here so Powertools' Logger binds to the captured stdout, as it binds to Lambda's.
-            from reinviter.handler import lambda_handler
+        server, queue_url, aws_url = start_aws()
+        try:
+            print(f"Wickr emulator on {emulator.url}; SQS and DynamoDB (moto) on {aws_url}")
+            print(f"Demo networks: {', '.join(emulator.network_ids())}\n")
 
-            response = lambda_handler(event, Context())
-        output = captured.getvalue()
+            print(f"1. An SQS batch: {EVENT.relative_to(ROOT)} ({len(event['Records'])} records)")
+            response, output = invoke(event)
+            show(output)
+            print("  Batch response:", json.dumps(response))
 
-        print("Structured log lines (JSON on stdout in Lambda):")
-        for line in log_lines(output):
-            extras = {key: value for key, value in line.items() if key in SHOWN_LOG_FIELDS}
-            print(f"  {line['level']:<7} {line['message']}  {json.dumps(extras) if extras else ''}")
-        print("\nBatch response:")
-        print(json.dumps(response, indent=2))
-        print("\nMetrics emitted (EMF, namespace WickrReinviter):")
-        for name, value in sorted(metrics_from(output).items()):
-            print(f"  {name:<16} {value:g}")
+            print("\n2. The scheduled sweep (events/schedule-all.json: every allowed network)")
+            response, output = invoke(json.loads((ROOT / "events" / "schedule-all.json").read_text()))
+            show(output)
+            print("  Sweep summary:", json.dumps(response))
 
-        print("\nEvery user of the demo networks afterwards:")
-        for network_id in emulator.network_ids():
-            for user in emulator.users(network_id):
-                sent = emulator.invites_sent(network_id, user.user_id)
-                state = "suspended" if user.suspended else ("pending" if user.status == 1 else "active")
-                print(f"  {network_id}/{user.user_id:<5} {state:<9} invitations resent: {sent}")
-        calls = {op: emulator.calls(op) for op in ("GetUser", "BatchReinviteUser")}
-        failed = len(response["batchItemFailures"])
-        print(
-            f"\nSummary: {len(event['Records'])} messages, {failed} left for redelivery/DLQ; "
-            f"{calls['GetUser']} GetUser and {calls['BatchReinviteUser']} BatchReinviteUser calls; "
-            f"{sum(emulator.invites_sent(n, u.user_id) for n in emulator.network_ids() for u in emulator.users(n))} "
-            "invitations resent."
-        )
+            batches, reinvited = drain(queue_url)
+            print(f"\n3. The queue drained through the handler: {batches} batch(es), {reinvited} user(s) reinvited")
+            print("   (users reinvited in step 1 are inside their 24 h cooldown: skipped, not reinvited twice)")
+
+            print("\nEvery user of the demo networks afterwards:")
+            for network_id in emulator.network_ids():
+                for user in emulator.users(network_id):
+                    sent = emulator.invites_sent(network_id, user.user_id)
+                    state = "suspended" if user.suspended else ("pending" if user.status == 1 else "active")
+                    print(f"  {network_id}/{user.user_id:<5} {state:<9} invitations resent: {sent}")
+            calls = {op: emulator.calls(op) for op in ("GetUser", "ListUsers", "BatchReinviteUser")}
+            total = sum(emulator.invites_sent(n, u.user_id) for n in emulator.network_ids() for u in emulator.users(n))
+            print(
+                f"\nSummary: {calls['GetUser']} GetUser, {calls['ListUsers']} ListUsers and "
+                f"{calls['BatchReinviteUser']} BatchReinviteUser calls; {total} invitations resent, "
+                "each pending user exactly once; active and suspended users untouched."
+            )
+        finally:
+            server.stop()
     return 0
 
 
