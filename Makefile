@@ -18,9 +18,11 @@ dev: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/python -m scripts.demo
 
+LINT_PATHS := src tests wickr_emulator scripts $(wildcard bench)
+
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests wickr_emulator bench scripts
-	$(BIN)/ruff format --check src tests wickr_emulator bench scripts
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict src
@@ -56,8 +58,8 @@ test: lint typecheck template
 	$(BIN)/python -m pytest
 
 format: $(BIN)/.installed
-	$(BIN)/ruff format src tests wickr_emulator bench scripts
-	$(BIN)/ruff check --fix src tests wickr_emulator bench scripts
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

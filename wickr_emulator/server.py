@@ -182,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.emulator.verbose:
             self.log_request(answer.status, len(payload))
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: ANN401  # http.server's signature
+    def log_message(self, format: str, *args: Any) -> None:  # http.server's signature
         if self.server.emulator.verbose:
             super().log_message(format, *args)
 
