@@ -1,8 +1,9 @@
 """Client-side pacing: a token bucket shared by the worker threads that adapts to Wickr's 429 answers.
 
 Wickr publishes no rate quota, so the pacer learns one: it starts at the configured ceiling (or unpaced), halves its
-rate on a 429 (at most once per cool-down, so eight threads hitting the same limit halve it once, not eight times) and
-recovers slowly while calls succeed (additive increase). Time spent waiting here is time not spent on rejected calls.
+rate when 429s are at least a fifth of its recent calls (at most once per cool-down, so eight threads hitting the same
+limit halve it once, not eight times) and recovers slowly while calls succeed (additive increase). Time spent
+waiting here is time not spent on rejected calls.
 The pacer lives as long as the container, so what one invocation learned paces the next.
 """
 
@@ -20,7 +21,10 @@ DECREASE_FACTOR = 0.5
 DECREASE_COOLDOWN_S = 1.0  # one halving per second at most: concurrent 429s report the same overload
 RECOVERY_SHARE_PER_S = 0.05  # recover 5% of the current rate (at least 0.5 request/s) per 429-free second
 BURST_SECONDS = 0.25  # the bucket holds a quarter second of requests: smooth, but no stall at low rates
-WINDOW_S = 1.0  # how far back the observed request rate is measured
+WINDOW_S = 1.0  # how far back the observed request rate (and the share of 429s) is measured
+# Halve only when 429s are a real share of recent calls: a steady trickle of 429s that has nothing to do with our rate
+# (10% random 429s, measured in bench/) otherwise drives the pacer to its floor and costs 50x the time.
+THROTTLED_SHARE = 0.2
 
 
 class RequestPacer:
@@ -44,6 +48,7 @@ class RequestPacer:
         self._adjusted_at = now
         self._decreased_at = float("-inf")
         self._recent: deque[float] = deque()
+        self._throttled: deque[float] = deque()
 
     @property
     def rate(self) -> float | None:
@@ -71,6 +76,12 @@ class RequestPacer:
         """A 429 came back: halve the rate (or, unpaced, start at half the rate just observed)."""
         with self._lock:
             now = self._clock()
+            self._throttled.append(now)
+            _trim(self._throttled, now)
+            _trim(self._recent, now)
+            calls = max(len(self._recent), len(self._throttled))  # no recent calls seen: every one was refused
+            if len(self._throttled) < THROTTLED_SHARE * calls:
+                return
             if now - self._decreased_at < DECREASE_COOLDOWN_S:
                 return
             current = self._rate if self._rate is not None else self._observed_rate(now)
@@ -103,10 +114,13 @@ class RequestPacer:
 
     def _remember(self, now: float) -> None:
         self._recent.append(now)
-        while self._recent and now - self._recent[0] > WINDOW_S:
-            self._recent.popleft()
+        _trim(self._recent, now)
 
     def _observed_rate(self, now: float) -> float:
-        while self._recent and now - self._recent[0] > WINDOW_S:
-            self._recent.popleft()
+        _trim(self._recent, now)
         return max(MIN_RATE, len(self._recent) / WINDOW_S)
+
+
+def _trim(times: deque[float], now: float) -> None:
+    while times and now - times[0] > WINDOW_S:
+        times.popleft()

@@ -80,7 +80,8 @@ def test_unpaced_starts_at_half_the_observed_rate(fake: FakeTime) -> None:
         pacer.acquire(Deadline.never())
         fake.now += 0.02  # 50/s over the last 0.8 s
 
-    pacer.on_throttled()
+    for _ in range(10):
+        pacer.on_throttled()  # a fifth of the recent calls refused: a limit, halved once (the cool-down)
 
     assert pacer.rate == 20.0  # 40 calls in the 1 s window, halved
 
@@ -121,3 +122,16 @@ def test_acquire_refuses_a_wait_that_would_pass_the_deadline(fake: FakeTime) -> 
     assert fake.sleeps == []
     assert pacer.acquire(Deadline.never()) is True
     assert fake.sleeps == [pytest.approx(1.0)]
+
+
+def test_a_trickle_of_429s_does_not_slow_the_pacer(fake: FakeTime) -> None:
+    pacer = _pacer(fake, max_rate=100.0)
+    for _ in range(20):
+        assert pacer.acquire(Deadline.never())
+
+    pacer.on_throttled()  # 1 in 20 recent calls refused: not the rate's fault
+    assert pacer.rate == 100.0
+
+    for _ in range(4):
+        pacer.on_throttled()  # 5 in 20: a real limit
+    assert pacer.rate == 50.0

@@ -1,0 +1,398 @@
+"""`python -m bench`: the handler against the Wickr emulator with injected latency; writes bench/results.json and plots.
+
+Not timed tests: figures to read side by side. Sizes are bounded so a run takes a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+NETWORK = "12345678"
+LATENCY_MS = 20.0
+RATE_LIMIT = 20.0
+RATE_USERS = int(os.environ.get("BENCH_RATE_USERS", "600"))
+RATE_TIME_CAP_S = float(os.environ.get("BENCH_RATE_CAP_S", "60"))
+
+ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "WICKR_NETWORK_IDS": NETWORK,
+    "POWERTOOLS_SERVICE_NAME": "wickr-reinviter",
+    "POWERTOOLS_METRICS_NAMESPACE": "WickrReinviter",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+os.environ.update(ENV)
+for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "REINVITE_LEDGER_TABLE", "DRY_RUN"):
+    os.environ.pop(name, None)
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+import boto3  # noqa: E402 - the environment above must precede every AWS import
+from botocore.config import Config  # noqa: E402
+
+from wickr_emulator import SeedUser, WickrEmulator  # noqa: E402
+
+_ids = count(3_000_000)
+
+
+class Ctx:
+    """The parts of Lambda's context the handler reads."""
+
+    function_name = "wickr-reinviter"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:wickr-reinviter"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def log(text: str) -> None:
+    print(text, flush=True)
+
+
+def fresh_container(**env: str) -> Any:
+    """A cold container with these variables (others back to their defaults)."""
+    from reinviter import handler, settings, wickr  # noqa: PLC0415 - after the environment is set
+
+    for name in ("WICKR_MAX_REQUESTS_PER_SECOND", "REINVITE_LEDGER_TABLE", "WICKR_MAX_CONCURRENCY"):
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    handler.container.cache_clear()
+    settings.get_settings.cache_clear()
+    wickr.wickr_client.cache_clear()
+    return handler
+
+
+def new_users(emu: WickrEmulator, n: int) -> list[str]:
+    ids = [str(next(_ids)) for _ in range(n)]
+    emu.add_users(NETWORK, [SeedUser(user_id=uid, status=1) for uid in ids])
+    return ids
+
+
+def event_for(messages: list[list[str]]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "AQEB" + uuid.uuid4().hex,
+                "body": json.dumps({"networkId": NETWORK, "userIds": ids}),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "0" * 32,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reinvite",
+                "awsRegion": "us-east-1",
+            }
+            for ids in messages
+        ]
+    }
+
+
+def raw_client() -> Any:
+    return boto3.client("wickr", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+# -- fidelity ----------------------------------------------------------------------------------------------------
+def fidelity(emu: WickrEmulator) -> dict[str, Any]:
+    client = raw_client()
+    new = new_users(emu, 1)[0]
+    client.get_user(networkId=NETWORK, userId=new)  # connect
+    times = []
+    for _ in range(50):
+        started = time.perf_counter()
+        client.get_user(networkId=NETWORK, userId=new)
+        times.append((time.perf_counter() - started) * 1000)
+    result = {
+        "configured_ms": emu.faults.latency_ms,
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(sorted(times)[int(len(times) * 0.95)], 2),
+        "max_ms": round(max(times), 2),
+    }
+    log(f"fidelity: GetUser {result}")
+    return result
+
+
+# -- 1 and 2: batch latency and API cost -------------------------------------------------------------------------
+def naive(client: Any, messages: list[list[str]]) -> None:
+    """The baseline: GetUser one user at a time, one BatchReinviteUser per message."""
+    for ids in messages:
+        pending = [uid for uid in ids if client.get_user(networkId=NETWORK, userId=uid).get("status") == 1]
+        if pending:
+            client.batch_reinvite_user(networkId=NETWORK, userIds=pending, clientToken=uuid.uuid4().hex)
+
+
+def batch_latency(emu: WickrEmulator, repeats: int = 3) -> list[dict[str, Any]]:
+    rows = []
+    handler = fresh_container()
+    handler.lambda_handler(event_for([new_users(emu, 1)]), Ctx())  # warm: container and connections
+    concurrency = handler.container().settings.max_concurrency
+    client = raw_client()
+    naive(client, [new_users(emu, 1)])
+    for n_messages in (1, 5, 10):
+        users = n_messages * 10
+        handler_s, naive_s, calls = [], [], []
+        for _ in range(repeats):
+            messages = [new_users(emu, 10) for _ in range(n_messages)]
+            emu.reset_journal()
+            started = time.perf_counter()
+            response = handler.lambda_handler(event_for(messages), Ctx())
+            handler_s.append(time.perf_counter() - started)
+            assert response["batchItemFailures"] == [], response
+            calls.append(emu.calls())
+            assert all(emu.invites_sent(NETWORK, uid) == 1 for ids in messages for uid in ids)
+            messages = [new_users(emu, 10) for _ in range(n_messages)]
+            started = time.perf_counter()
+            naive(client, messages)
+            naive_s.append(time.perf_counter() - started)
+        floor_s = (math.ceil(users / concurrency) + math.ceil(users / 50)) * LATENCY_MS / 1000
+        row = {
+            "messages": n_messages,
+            "users": users,
+            "handler_ms": round(statistics.median(handler_s) * 1000, 1),
+            "naive_ms": round(statistics.median(naive_s) * 1000, 1),
+            "floor_ms": round(floor_s * 1000, 1),
+            "wickr_calls": statistics.median(calls),
+        }
+        row["speedup_vs_naive"] = round(row["naive_ms"] / row["handler_ms"], 2)
+        row["handler_over_floor"] = round(row["handler_ms"] / row["floor_ms"], 2)
+        row["wickr_calls_per_user"] = round(row["wickr_calls"] / users, 3)
+        log(f"batch latency: {row}")
+        rows.append(row)
+    return rows
+
+
+def api_cost_with_ledger(emu: WickrEmulator) -> dict[str, Any]:
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - moto is a dev tool, loaded only here
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{host}:{port}"
+        table = "bench-ledger"
+        boto3.client("dynamodb").create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.setup_default_session()
+        dynamo_calls: list[str] = []
+        boto3.DEFAULT_SESSION.events.register(
+            "before-call.dynamodb", lambda model, **_: dynamo_calls.append(model.name)
+        )
+        handler = fresh_container(REINVITE_LEDGER_TABLE=table)
+        messages = [new_users(emu, 10) for _ in range(10)]
+        emu.reset_journal()
+        started = time.perf_counter()
+        response = handler.lambda_handler(event_for(messages), Ctx())
+        elapsed = time.perf_counter() - started
+        assert response["batchItemFailures"] == [], response
+        users = 100
+        result = {
+            "users": users,
+            "wickr_calls_per_user": round(emu.calls() / users, 3),
+            "dynamodb_calls_per_user": round(len(dynamo_calls) / users, 3),
+            "dynamodb_calls": {op: dynamo_calls.count(op) for op in sorted(set(dynamo_calls))},
+            "handler_ms_with_ledger": round(elapsed * 1000, 1),
+        }
+        log(f"api cost with ledger: {result}")
+        return result
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        boto3.DEFAULT_SESSION = None
+        server.stop()
+
+
+# -- 3: throughput under a rate limit ----------------------------------------------------------------------------
+def throughput(emu: WickrEmulator, max_rps: str) -> dict[str, Any]:
+    handler = fresh_container(WICKR_MAX_REQUESTS_PER_SECOND=max_rps)
+    ids = new_users(emu, RATE_USERS)
+    queue = [ids[n : n + 5] for n in range(0, len(ids), 5)]  # messages of 5 users
+    emu.faults.rate_limit_rps = RATE_LIMIT  # refills the bucket
+    emu.reset_journal()
+    started = time.perf_counter()
+    invocations = failures = 0
+    while queue and time.perf_counter() - started < RATE_TIME_CAP_S:
+        batch, queue = queue[:10], queue[10:]
+        event = event_for(batch)
+        response = handler.lambda_handler(event, Ctx())
+        invocations += 1
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        failures += len(failed)
+        for record, users in zip(event["Records"], batch, strict=True):
+            if record["messageId"] in failed:
+                queue.append(users)  # redelivered later
+    elapsed = time.perf_counter() - started
+    emu.faults.rate_limit_rps = None
+    journal = emu.journal
+    ok = sum(entry.status == 200 for entry in journal)
+    reinvited = sum(emu.invites_sent(NETWORK, uid) >= 1 for uid in ids)
+    result = {
+        "max_requests_per_second": float(max_rps),
+        "users": len(ids),
+        "seconds": round(elapsed, 1),
+        "finished": not queue,
+        "calls": len(journal),
+        "calls_ok": ok,
+        "answered_429": sum(entry.status == 429 for entry in journal),
+        "achieved_ok_calls_per_s": round(ok / elapsed, 2),
+        "share_of_limit": round(ok / elapsed / RATE_LIMIT, 3),
+        "invocations": invocations,
+        "failed_messages": failures,
+        "users_reinvited": reinvited,
+        "users_not_yet_reinvited": len(ids) - reinvited,
+        "double_invites": sum(emu.invites_sent(NETWORK, uid) > 1 for uid in ids),
+    }
+    log(f"throughput (limit {RATE_LIMIT}/s, pacer ceiling {max_rps}): {result}")
+    return result
+
+
+# -- 4: cold start -----------------------------------------------------------------------------------------------
+# Peak RSS is read as VmHWM (per address space, reset by exec): ru_maxrss of a child keeps the forking parent's peak.
+PEAK_KIB = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+IMPORT_PROBE = """
+import sys, time
+started = time.perf_counter()
+import {module}
+print(time.perf_counter() - started, {peak})
+"""
+INVOKE_PROBE = """
+import json, sys, uuid
+sys.path[:0] = {paths!r}
+from bench.__main__ import Ctx, event_for
+from reinviter.handler import lambda_handler
+messages = json.loads(sys.argv[1])
+answer = lambda_handler(event_for(messages), Ctx())
+assert answer["batchItemFailures"] == [], answer
+print({peak})
+"""
+
+
+def cold_start(emu: WickrEmulator, runs: int = 5) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    result: dict[str, Any] = {}
+    for module in ("boto3", "reinviter.handler"):
+        samples = []
+        for _ in range(runs):
+            out = subprocess.run(  # noqa: S603 - our own interpreter and probe
+                [sys.executable, "-c", IMPORT_PROBE.format(module=module, peak=PEAK_KIB)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            samples.append((float(out[0]), int(out[1])))
+        result[module] = {
+            "import_ms_median": round(statistics.median(s[0] for s in samples) * 1000, 1),
+            "peak_rss_mib": round(statistics.median(s[1] for s in samples) / 1024, 1),
+        }
+    messages = [new_users(emu, 10) for _ in range(10)]
+    out = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [
+            sys.executable,
+            "-c",
+            INVOKE_PROBE.format(paths=[str(ROOT / "src"), str(ROOT)], peak=PEAK_KIB),
+            json.dumps(messages),
+        ],
+        env={**env, "AWS_ENDPOINT_URL_WICKR": emu.url},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    result["invocation_100_users_peak_rss_mib"] = round(int(out[-1]) / 1024, 1)
+    log(f"cold start: {result}")
+    return result
+
+
+# -- plots -------------------------------------------------------------------------------------------------------
+def plots(results: dict[str, Any]) -> None:
+    import matplotlib as mpl  # noqa: PLC0415 - only needed at the end
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    rows = results["batch_latency"]
+    labels = [f"{r['messages']} msg / {r['users']} users" for r in rows]
+    x = range(len(rows))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.27
+    ax.bar([i - width for i in x], [r["naive_ms"] for r in rows], width, label="naive (sequential)")
+    ax.bar(list(x), [r["handler_ms"] for r in rows], width, label="handler")
+    ax.bar([i + width for i in x], [r["floor_ms"] for r in rows], width, label="floor (round trips x latency)")
+    ax.set_xticks(list(x), labels)
+    ax.set_ylabel("ms per SQS batch")
+    ax.set_yscale("log")
+    ax.set_title(f"Batch latency, Wickr latency {LATENCY_MS:.0f} ms")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(HERE / "batch_latency.png", dpi=110)
+    plt.close(fig)
+
+    runs = results["throughput"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    names = [
+        f"ceiling {r['max_requests_per_second']:g}" if r["max_requests_per_second"] else "adaptive only" for r in runs
+    ]
+    ax.bar(names, [r["achieved_ok_calls_per_s"] for r in runs], color="tab:blue", label="achieved (200 answers/s)")
+    ax.axhline(RATE_LIMIT, color="tab:red", linestyle="--", label=f"Wickr limit {RATE_LIMIT:g}/s")
+    for i, r in enumerate(runs):
+        ax.text(i, r["achieved_ok_calls_per_s"], f"{r['answered_429']} x 429", ha="center", va="bottom")
+    ax.set_ylabel("calls/s")
+    ax.set_title("Throughput under a rate limit")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(HERE / "throughput.png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "wickr_latency_ms": LATENCY_MS,
+        }
+    }
+    log(f"machine: {results['machine']}")
+    with WickrEmulator(page_size=100) as emu:
+        os.environ["AWS_ENDPOINT_URL_WICKR"] = emu.url
+        emu.faults.latency_ms = LATENCY_MS
+        results["fidelity"] = fidelity(emu)
+        results["batch_latency"] = batch_latency(emu)
+        results["api_cost_with_ledger"] = api_cost_with_ledger(emu)
+        results["throughput"] = [throughput(emu, "0"), throughput(emu, "18")]
+        results["cold_start"] = cold_start(emu)
+    sweep = ROOT / "src" / "reinviter" / "sweep.py"
+    results["sweep_scale"] = "not measured yet (sweep.py exists)" if sweep.exists() else "skipped: no sweep.py"
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    plots(results)
+    log(f"done in {results['seconds']} s: bench/results.json, bench/batch_latency.png, bench/throughput.png")
+
+
+if __name__ == "__main__":
+    main()
