@@ -59,11 +59,12 @@ class Ctx:
     memory_limit_in_mb = 256
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:wickr-reinviter"
 
-    def __init__(self) -> None:
+    def __init__(self, remaining_ms: int = 300_000) -> None:
         self.aws_request_id = str(uuid.uuid4())
+        self.remaining_ms = remaining_ms
 
     def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+        return self.remaining_ms
 
 
 def log(text: str) -> None:
