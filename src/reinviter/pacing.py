@@ -2,7 +2,7 @@
 
 Wickr publishes no rate quota, so the pacer learns one: it starts at the configured ceiling (or unpaced), halves its
 rate when 429s are at least a fifth of its recent calls (at most once per cool-down, so eight threads hitting the same
-limit halve it once, not eight times) and recovers slowly while calls succeed (additive increase). Time spent
+limit halve it once, not eight times), holds while any 429 is recent, and recovers slowly once calls succeed. Time spent
 waiting here is time not spent on rejected calls.
 The pacer lives as long as the container, so what one invocation learned paces the next.
 """
@@ -96,6 +96,10 @@ class RequestPacer:
             if self._rate is None:
                 return
             now = self._clock()
+            _trim(self._throttled, now)
+            if self._throttled:  # still refused now and then: hold the rate (too few 429s to halve, too many to climb)
+                self._adjusted_at = now
+                return
             elapsed = now - self._adjusted_at
             if elapsed <= 0:
                 return
@@ -122,5 +126,5 @@ class RequestPacer:
 
 
 def _trim(times: deque[float], now: float) -> None:
-    while times and now - times[0] > WINDOW_S:
+    while times and now - times[0] >= WINDOW_S:
         times.popleft()
