@@ -14,18 +14,18 @@ from botocore.config import Config
 from reinviter import tracing
 from reinviter.deadline import Deadline
 from reinviter.intake import read_records
-from reinviter.ledger import DynamoCursors, DynamoLedger
+from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger
 from reinviter.models import Verdict
 from reinviter.observability import Metric, emit, logger, metrics
 from reinviter.pacing import RequestPacer
 from reinviter.queue import ReinviteQueue, sqs_client
-from reinviter.service import BatchReport, ReinviteService
+from reinviter.service import ReinviteService
 from reinviter.settings import Settings, get_settings
 from reinviter.sweep import Cursors, NoCursors, Sweeper, networks_to_sweep
 from reinviter.wickr import WickrGateway, wickr_client
 
-# Short timeouts: a ledger write that hangs would otherwise hold the invocation past its deadline (botocore: 60 s).
-DYNAMODB_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+# The sweep's cursors: short timeouts, so a hung request cannot hold the invocation (botocore's default is 60 s).
+CURSORS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +51,17 @@ def container() -> Container:
     ledger = None
     cursors: Cursors = NoCursors()
     if settings.ledger_table:
-        dynamodb = boto3.client("dynamodb", config=DYNAMODB_CONFIG)
-        cursors = DynamoCursors(dynamodb, settings.ledger_table)
-        if not settings.dry_run:
-            ledger = DynamoLedger(
-                dynamodb,
-                settings.ledger_table,
-                pool,
-                cooldown_s=settings.cooldown_seconds,
-                max_attempts=settings.max_reinvites,
-            )
-    service = ReinviteService(gateway, pool, dry_run=settings.dry_run, ledger=ledger)
+        cursors = DynamoCursors(boto3.client("dynamodb", config=CURSORS_CONFIG), settings.ledger_table)
+        # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
+        ledger = DynamoLedger(boto3.client("dynamodb", config=LEDGER_CONFIG), settings.ledger_table, settings.policy)
+    service = ReinviteService(
+        gateway,
+        pool,
+        concurrency=settings.max_concurrency,
+        policy=settings.policy,
+        ledger=ledger,
+        dry_run=settings.dry_run,
+    )
     queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None
     sweeper = Sweeper(gateway, queue, cursors, only_expired=settings.sweep_only_expired, dry_run=settings.dry_run)
     return Container(settings, gateway, service, sweeper)
@@ -115,7 +115,12 @@ def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dic
 
     failed = [rejection.message_id for rejection in intake.rejections] + report.failed_message_ids
     emit(
-        _counts(report, invalid=len(intake.rejections), failed=len(failed), rate_limited=limited_after - limited_before)
+        report.metric_counts()
+        | {
+            Metric.RATE_LIMITED: limited_after - limited_before,
+            Metric.INVALID_MESSAGES: len(intake.rejections),
+            Metric.MESSAGES_FAILED: len(failed),
+        }
     )
     tracing.annotate(records=len(records) if isinstance(records, list) else 0, failed_records=len(failed))
     logger.info(
@@ -123,7 +128,7 @@ def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dic
         records=len(intake.requests) + len(intake.rejections),
         failed_records=len(failed),
         dry_run=app.settings.dry_run,
-        verdicts={verdict.value: count for verdict, count in _verdicts(report).items()},
+        verdicts={verdict.value: count for verdict, count in report.verdicts().items()},
     )
     response: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
     if app.settings.dry_run:
@@ -135,24 +140,3 @@ def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dic
             )
         }
     return response
-
-
-def _verdicts(report: BatchReport) -> dict[Verdict, int]:
-    counts = dict.fromkeys(Verdict, 0)
-    for outcome in report.outcomes.values():
-        counts[outcome.verdict] += 1
-    return counts
-
-
-def _counts(report: BatchReport, *, invalid: int, failed: int, rate_limited: int) -> dict[Metric, int]:
-    verdicts = _verdicts(report)
-    return {
-        Metric.USERS_CHECKED: report.counts[Metric.USERS_CHECKED],
-        Metric.USERS_REINVITED: verdicts[Verdict.REINVITED],
-        Metric.USERS_SKIPPED: verdicts[Verdict.SKIPPED],
-        Metric.USERS_GIVEN_UP: report.counts[Metric.USERS_GIVEN_UP],
-        Metric.REINVITE_FAILED: verdicts[Verdict.FAILED],
-        Metric.RATE_LIMITED: rate_limited,
-        Metric.INVALID_MESSAGES: invalid,
-        Metric.MESSAGES_FAILED: failed,
-    }

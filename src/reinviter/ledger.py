@@ -1,25 +1,29 @@
 """The reinvite ledger: one reinvite per user per cooldown window, at most N in all, crash-safe (see docs/ledger.md).
 
 Each user has one DynamoDB item (`pk = user#<network>#<user>`): `attempts`, `last_reinvited_at` and, while a call is
-in flight, a claim: the chunk's `claim_token` (the X-Client-Token), its `claim_members` and `claim_expires_at`.
-Claim before calling (a conditional write, so two invocations cannot both claim a user), settle after. A claim that
-outlives its lease is replayed exactly (same members, same token): Wickr answers a token it has seen with its first
-answer, so a crash between the call and the settle never sends twice, and no user is blocked by a stale claim.
+in flight, a claim: the call's `claim_token` (its X-Client-Token), `claim_members` and `claim_expires_at`. Every
+write that touches a call's users is one TransactWriteItems over all of them, so the members of a claim hold its
+token all together or not at all: a stale claim is replayed exactly (same members, same token), and Wickr answers a
+token it has seen with its first answer, so a crash between the call and the settle never sends twice.
+
+This module only talks to DynamoDB; what a record means for the next request is `decide`, a pure function.
 """
 
 from __future__ import annotations
 
+import enum
+import random
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reinviter.deadline import Deadline
 from reinviter.models import ReinviteReceipt, UserKey
-from reinviter.observability import logger
+from reinviter.planning import Chunk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,254 +31,412 @@ else:
     DynamoDBClient = Any
 
 # Longer than the function's timeout (a live claim is never taken over), shorter than the queue's visibility timeout
-# (a redelivered message finds its own stale claim expired and replays it rather than skipping the user).
+# (a redelivered message finds its own stale claim expired and replays it rather than waiting for it).
 CLAIM_LEASE_S = 600.0
 RECORD_TTL_S = 400 * 86400.0  # forget users not seen for over a year: the attempt cap is about recent history
 CURSOR_TTL_S = 7 * 86400.0  # a cursor nobody resumed for a week is stale (Wickr may have forgotten its token)
+GIVEN_UP_INDEX = "GivenUpIndex"  # sparse: only users who reached the attempt cap carry `given_up` (their network)
+
+# DynamoDB limits: BatchGetItem takes 100 keys, TransactWriteItems 100 actions (a call has at most 50 users).
+READ_BATCH = 100
+# Each attempt is bounded by the client's timeouts; an attempt starts only if they fit before the deadline.
+CONNECT_TIMEOUT_S = 1.0
+READ_TIMEOUT_S = 2.0
+CALL_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
+MAX_ATTEMPTS = 3
+RETRY_BASE_S = 0.05
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+LEDGER_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+    retries={"mode": "standard", "total_max_attempts": 1},  # retries are ours: each must fit the deadline
+)
 
 
 def wall_clock() -> float:
-    """Epoch seconds (the ledger compares them across invocations); looked up at call time so tests can move it."""
+    """Epoch seconds (the ledger compares them across invocations)."""
     return time.time()
 
 
+def current_time() -> float:
+    """`wall_clock`, looked up at call time, so a test can move the clock of a container already built."""
+    return wall_clock()
+
+
+class LedgerUnavailable(Exception):  # noqa: N818 - reads as the state it reports
+    """DynamoDB gave no usable answer in time. For a write, whether it was applied is unknown."""
+
+
+class LedgerDeadline(LedgerUnavailable):
+    """No time was left to start (or retry) the request before the deadline."""
+
+
 @dataclass(frozen=True, slots=True)
-class Claim:
-    """One planned BatchReinviteUser call: its users and its idempotency token."""
+class LedgerRecord:
+    """One user's item, as read."""
 
-    network_id: str
-    user_ids: tuple[str, ...]
-    token: str
+    attempts: int = 0
+    last_reinvited_at: float | None = None
+    claim_token: str | None = None
+    claim_members: tuple[str, ...] = ()
+    claim_expires_at: float = 0.0
 
-    def users(self) -> list[UserKey]:
-        """The users of this call."""
-        return [UserKey(self.network_id, user_id) for user_id in self.user_ids]
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> LedgerRecord:
+        """Parse a DynamoDB item (low-level attribute values)."""
+        last = item.get("last_reinvited_at", {}).get("N")
+        token = item.get("claim_token", {}).get("S")
+        return cls(
+            attempts=int(item.get("attempts", {}).get("N", "0")),
+            last_reinvited_at=float(last) if last is not None else None,
+            claim_token=token,
+            claim_members=tuple(member["S"] for member in item.get("claim_members", {}).get("L", [])),
+            claim_expires_at=float(item.get("claim_expires_at", {}).get("N", "0")),
+        )
 
 
-@dataclass(slots=True)
-class Admission:
-    """What the ledger allows of a plan."""
+class Status(enum.Enum):
+    """What the ledger allows for a user right now."""
 
-    ready: list[Claim] = field(default_factory=list)  # fully claimed: call them
-    replays: list[Claim] = field(default_factory=list)  # stale claims taken over: call them exactly as stored
-    retry: list[UserKey] = field(default_factory=list)  # claimed, but a neighbour was refused: plan them again
-    skipped: dict[UserKey, str] = field(default_factory=dict)
-    given_up: list[UserKey] = field(default_factory=list)
-    failed: dict[UserKey, str] = field(default_factory=dict)
+    ELIGIBLE = "eligible"
+    COOLDOWN = "in cooldown"
+    GIVEN_UP = "given up"
+    CLAIMED = "claimed by another invocation"
+    STALE_CLAIM = "stale claim"  # its call may or may not have reached Wickr: replay it exactly
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The ledger's rules (from the settings)."""
+
+    cooldown_s: float
+    max_attempts: int
+    lease_s: float = CLAIM_LEASE_S
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """`decide`'s answer, with the time it turns (cooldown end, lease end) where there is one."""
+
+    status: Status
+    until: float | None = None
+
+    def reason(self, record: LedgerRecord | None) -> str:
+        """A log- and report-safe reason."""
+        if self.status is Status.GIVEN_UP and record is not None:
+            return f"given up after {record.attempts} reinvites"
+        return self.status.value
+
+
+def decide(record: LedgerRecord | None, now: float, policy: Policy) -> Decision:
+    """What the next request for this user may do. Shared by the function and the operators' tools."""
+    if record is None:
+        return Decision(Status.ELIGIBLE)
+    if record.claim_token is not None:
+        if record.claim_expires_at > now:
+            return Decision(Status.CLAIMED, record.claim_expires_at)
+        return Decision(Status.STALE_CLAIM)
+    if record.attempts >= policy.max_attempts:
+        return Decision(Status.GIVEN_UP)
+    if record.last_reinvited_at is not None and record.last_reinvited_at + policy.cooldown_s > now:
+        return Decision(Status.COOLDOWN, record.last_reinvited_at + policy.cooldown_s)
+    return Decision(Status.ELIGIBLE)
 
 
 class Ledger(Protocol):
-    """Claim before calling, settle after."""
+    """The ledger as the reinvite core uses it. Every method raises LedgerUnavailable when DynamoDB fails it."""
 
-    def admit(self, plan: list[Claim], deadline: Deadline) -> Admission:
-        """Claim every user of every planned call."""
+    def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
+        """The records of these users (a user without one is absent)."""
 
-    def settle(self, claim: Claim, receipt: ReinviteReceipt) -> None:
-        """Record the answer: successful users count an attempt, failed ones are free again."""
+    def claim(
+        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+    ) -> dict[UserKey, LedgerRecord | None]:
+        """Claim every user of the call, or none: those whose record is no longer what was `seen` (empty: claimed)."""
 
-    def release(self, claim: Claim) -> None:
-        """The call was certainly not sent: free its users."""
+    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+        """Extend the lease of a stale claim held by all of `chunk`'s users; False if another invocation was first."""
+
+    def settle(
+        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+    ) -> list[UserKey]:
+        """Record Wickr's answer (`attempts`: each user's count when claimed); returns who reached the cap."""
+
+    def release(self, chunk: Chunk, deadline: Deadline) -> None:
+        """The call certainly never reached Wickr: free its users."""
 
 
 class NoLedger:
-    """No table configured (or a dry run): everything planned may go, nothing is recorded."""
+    """No table configured: nothing is recorded, nothing refused."""
 
-    def admit(self, plan: list[Claim], deadline: Deadline) -> Admission:
-        """Admit the whole plan."""
-        return Admission(ready=list(plan))
+    def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
+        """No records."""
+        return {}
 
-    def settle(self, claim: Claim, receipt: ReinviteReceipt) -> None:
+    def claim(
+        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+    ) -> dict[UserKey, LedgerRecord | None]:
+        """Always claimed."""
+        return {}
+
+    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+        """There are no stale claims without a table."""
+        return False
+
+    def settle(
+        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+    ) -> list[UserKey]:
         """Nothing to record."""
+        return []
 
-    def release(self, claim: Claim) -> None:
+    def release(self, chunk: Chunk, deadline: Deadline) -> None:
         """Nothing to release."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Refusal:
-    reason: str
-    given_up: bool = False
-    replay: Claim | None = None
+class _Cancelled(Exception):  # noqa: N818 - internal signal
+    """A transaction was refused because of conditions: the reasons, one per action, as DynamoDB gave them."""
+
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        super().__init__("transaction cancelled")
+        self.reasons = reasons
+
+
+_CLAIM = "claim_token, claim_members, claim_expires_at"
 
 
 class DynamoLedger:
-    """The ledger in DynamoDB: conditional single-item writes, run in parallel on the container's pool."""
+    """The ledger in DynamoDB: bulk reads before the checks, one transaction per call for claim, settle and release.
+
+    Every request is built once and sent again unchanged on a retry (with the same ClientRequestToken, so DynamoDB
+    answers a repeated transaction once), and every condition accepts this call's own earlier write: a write that
+    was applied but whose answer was lost is recognised as ours, never taken for another invocation's.
+    """
 
     def __init__(
         self,
         client: DynamoDBClient,
         table: str,
-        pool: ThreadPoolExecutor,
+        policy: Policy,
         *,
-        cooldown_s: float,
-        max_attempts: int,
-        lease_s: float = CLAIM_LEASE_S,
         clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self._client = client
         self._table = table
-        self._pool = pool
-        self._cooldown_s = cooldown_s
-        self._max_attempts = max_attempts
-        self._lease_s = lease_s
-        self._clock = clock if clock is not None else wall_clock
+        self._policy = policy
+        self._clock = clock if clock is not None else current_time
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.calls = 0  # requests sent (bench and tests read it)
 
-    def admit(self, plan: list[Claim], deadline: Deadline) -> Admission:
-        """Claim each user of each call; a call with a refused user is released and its other users planned again."""
-        admission = Admission()
-        jobs = [(claim, key) for claim in plan for key in claim.users()]
-        results = list(self._pool.map(lambda job: self._claim(*job), jobs))
-        refusals: dict[UserKey, _Refusal] = {
-            key: result for (_, key), result in zip(jobs, results, strict=True) if result
-        }
-        replays: dict[str, Claim] = {}
-        for claim in plan:
-            refused = [key for key in claim.users() if key in refusals]
-            if not refused:
-                admission.ready.append(claim)
-                continue
-            held = [key for key in claim.users() if key not in refusals]
-            if held:
-                self.release(Claim(claim.network_id, tuple(key.user_id for key in held), claim.token))
-                admission.retry.extend(held)
-            for key in refused:
-                refusal = refusals[key]
-                if refusal.replay is not None:
-                    replays.setdefault(refusal.replay.token, refusal.replay)
-                elif refusal.given_up:
-                    admission.given_up.append(key)
-                    admission.skipped[key] = refusal.reason
-                elif refusal.reason.startswith("ledger"):
-                    admission.failed[key] = refusal.reason
-                else:
-                    admission.skipped[key] = refusal.reason
-        admission.replays = list(replays.values())
-        return admission
+    def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
+        """Consistent reads, 100 keys a BatchGetItem; keys DynamoDB leaves unprocessed are asked again."""
+        by_pk = {_pk(key): key for key in keys}
+        records: dict[UserKey, LedgerRecord] = {}
+        wanted = list(by_pk)
+        for _ in range(MAX_ATTEMPTS * 4):  # unprocessed keys shrink the request: a few rounds always suffice
+            if not wanted:
+                return records
+            unprocessed: list[str] = []
+            for start in range(0, len(wanted), READ_BATCH):
+                page = wanted[start : start + READ_BATCH]
+                request = {
+                    "RequestItems": {
+                        self._table: {
+                            "Keys": [{"pk": {"S": pk}} for pk in page],
+                            "ConsistentRead": True,
+                            "ProjectionExpression": f"pk, attempts, last_reinvited_at, {_CLAIM}",
+                        }
+                    }
+                }
+                answer = self._send("read", self._client.batch_get_item, request, deadline)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    records[by_pk[item["pk"]["S"]]] = LedgerRecord.from_item(item)
+                left = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                unprocessed += [key["pk"]["S"] for key in left]
+            wanted = unprocessed
+        raise LedgerUnavailable(f"read: {len(wanted)} keys still unprocessed")
 
-    def settle(self, claim: Claim, receipt: ReinviteReceipt) -> None:
-        """Count an attempt for every successful user; free the failed ones (they were not sent)."""
+    def claim(
+        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+    ) -> dict[UserKey, LedgerRecord | None]:
+        """One transaction: every user unclaimed (or claimed by this very call), out of cooldown, attempts as seen."""
         now = self._clock()
-
-        def record(user_id: str) -> None:
-            key = UserKey(claim.network_id, user_id)
-            if user_id in receipt.successful:
-                update = (
-                    "SET attempts = if_not_exists(attempts, :zero) + :one, last_reinvited_at = :now, #ttl = :ttl "
-                    "REMOVE claim_token, claim_members, claim_expires_at"
+        actions = []
+        for key in chunk.users():
+            record = seen.get(key)
+            attempts = record.attempts if record is not None else 0
+            values: dict[str, Any] = {
+                ":token": {"S": chunk.token},
+                ":members": {"L": [{"S": user_id} for user_id in chunk.user_ids]},
+                ":expires": _n(now + self._policy.lease_s),
+                ":cooldown_start": _n(now - self._policy.cooldown_s),
+                ":network": {"S": key.network_id},
+                ":user": {"S": key.user_id},
+                ":ttl": _n(now + RECORD_TTL_S),
+            }
+            same_attempts = "attribute_not_exists(attempts)"
+            if attempts:
+                same_attempts, values[":attempts"] = "attempts = :attempts", _n(attempts)
+            actions.append(
+                self._update(
+                    key,
+                    "SET claim_token = :token, claim_members = :members, claim_expires_at = :expires,"
+                    " network_id = :network, user_id = :user, #ttl = :ttl",
+                    "(attribute_not_exists(claim_token) OR claim_token = :token)"
+                    f" AND {same_attempts}"
+                    " AND (attribute_not_exists(last_reinvited_at) OR last_reinvited_at <= :cooldown_start)",
+                    values,
+                    names={"#ttl": "ttl"},
                 )
-                values = {":zero": _n(0), ":one": _n(1), ":now": _n(now), ":ttl": _n(now + RECORD_TTL_S)}
-            else:
-                update, values = "REMOVE claim_token, claim_members, claim_expires_at", {}
-            self._guarded(key, update, values, claim.token, "settle")
+            )
+        try:
+            self._transact("claim", chunk, actions, deadline)
+        except _Cancelled as cancelled:
+            return {
+                key: LedgerRecord.from_item(reason["Item"]) if reason.get("Item") else None
+                for key, reason in zip(chunk.users(), cancelled.reasons, strict=True)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+        return {}
 
-        list(self._pool.map(record, claim.user_ids))
-
-    def release(self, claim: Claim) -> None:
-        """Free the users of a call that was certainly not sent (only where the claim is still this call's)."""
-
-        def free(user_id: str) -> None:
-            key = UserKey(claim.network_id, user_id)
-            self._guarded(key, "REMOVE claim_token, claim_members, claim_expires_at", {}, claim.token, "release")
-
-        list(self._pool.map(free, claim.user_ids))
-
-    # -- single-item writes -------------------------------------------------------------------------------------
-    def _claim(self, claim: Claim, key: UserKey) -> _Refusal | None:
+    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+        """Extend a stale claim's lease on all its members at once; its own earlier extension counts as taken."""
         now = self._clock()
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_key(key),
-                UpdateExpression="SET claim_token = :token, claim_members = :members, claim_expires_at = :expires",
-                ConditionExpression=(
-                    "attribute_not_exists(claim_token)"
-                    " AND (attribute_not_exists(last_reinvited_at) OR last_reinvited_at <= :cooldown_start)"
-                    " AND (attribute_not_exists(attempts) OR attempts < :max)"
-                ),
-                ExpressionAttributeValues={
-                    ":token": {"S": claim.token},
-                    ":members": {"L": [{"S": user_id} for user_id in claim.user_ids]},
-                    ":expires": _n(now + self._lease_s),
-                    ":cooldown_start": _n(now - self._cooldown_s),
-                    ":max": _n(self._max_attempts),
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        values = {":token": {"S": chunk.token}, ":now": _n(now), ":expires": _n(now + self._policy.lease_s)}
+        actions = [
+            self._update(
+                key,
+                "SET claim_expires_at = :expires",
+                "claim_token = :token AND (claim_expires_at <= :now OR claim_expires_at = :expires)",
+                values,
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                return self._unavailable(key, "claim", error)
-            return self._why_refused(key, cast(dict[str, Any], error.response.get("Item", {})), now)
-        except BotoCoreError as error:
-            return self._unavailable(key, "claim", error)
-        return None
-
-    def _why_refused(self, key: UserKey, item: dict[str, Any], now: float) -> _Refusal:
-        attempts = int(item.get("attempts", {}).get("N", "0"))
-        if attempts >= self._max_attempts:
-            return _Refusal(f"given up after {attempts} reinvites", given_up=True)
-        if "claim_token" in item:
-            if float(item.get("claim_expires_at", {}).get("N", "0")) > now:
-                return _Refusal("claimed by another invocation")
-            return self._take_over(key, item, now)
-        logger.info("reinvite skipped: in cooldown", network_id=key.network_id, user_id=key.user_id)
-        return _Refusal("in cooldown")
-
-    def _take_over(self, key: UserKey, item: dict[str, Any], now: float) -> _Refusal:
-        """A stale claim: its call may or may not have reached Wickr. Replaying it exactly is safe either way."""
-        token = item["claim_token"]["S"]
-        members = tuple(member["S"] for member in item.get("claim_members", {}).get("L", []))
+            for key in chunk.users()
+        ]
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_key(key),
-                UpdateExpression="SET claim_expires_at = :expires",
-                ConditionExpression="claim_token = :token AND claim_expires_at < :now",
-                ExpressionAttributeValues={
-                    ":token": {"S": token},
-                    ":now": _n(now),
-                    ":expires": _n(now + self._lease_s),
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return _Refusal("claimed by another invocation")
-            return self._unavailable(key, "take over", error)
-        except BotoCoreError as error:
-            return self._unavailable(key, "take over", error)
-        logger.info("replaying a stale claim", network_id=key.network_id, user_id=key.user_id, members=len(members))
-        return _Refusal("replayed", replay=Claim(key.network_id, members or (key.user_id,), token))
+            self._transact("take over", chunk, actions, deadline)
+        except _Cancelled:
+            return False
+        return True
 
-    def _guarded(self, key: UserKey, update: str, values: dict[str, Any], token: str, step: str) -> None:
-        request: dict[str, Any] = {
+    def settle(
+        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+    ) -> list[UserKey]:
+        """One transaction: successful users count an attempt and start their cooldown, the others lose the claim."""
+        now = self._clock()
+        actions = []
+        counts: dict[UserKey, int] = {}
+        given_up: list[UserKey] = []
+        for key in chunk.users():
+            values: dict[str, Any] = {":token": {"S": chunk.token}}
+            if key.user_id not in receipt.successful:
+                actions.append(self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values))
+                continue
+            counts[key] = attempts.get(key, 0) + 1
+            update = "SET attempts = :attempts, last_reinvited_at = :now, #ttl = :ttl"
+            values |= {":attempts": _n(counts[key]), ":now": _n(now), ":ttl": _n(now + RECORD_TTL_S)}
+            if counts[key] >= self._policy.max_attempts:
+                update += ", given_up = :network"
+                values[":network"] = {"S": key.network_id}
+                given_up.append(key)
+            actions.append(
+                self._update(key, f"{update} REMOVE {_CLAIM}", "claim_token = :token", values, {"#ttl": "ttl"})
+            )
+        try:
+            self._transact("settle", chunk, actions, deadline)
+        except _Cancelled as cancelled:
+            # No member holds this call's token any more. Ours if our earlier attempt was applied (its answer lost):
+            # then the items show the counts it wrote. Otherwise a replay settled the call: not ours to count.
+            applied = {
+                key
+                for key, reason in zip(chunk.users(), cancelled.reasons, strict=True)
+                if _shows_settled(reason.get("Item"), counts.get(key))
+            }
+            return [key for key in given_up if key in applied]
+        return given_up
+
+    def release(self, chunk: Chunk, deadline: Deadline) -> None:
+        """Free the users of a call that certainly never reached Wickr, where the claim is still this call's."""
+        values = {":token": {"S": chunk.token}}
+        actions = [self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values) for key in chunk.users()]
+        try:
+            self._transact("release", chunk, actions, deadline)
+        except _Cancelled:
+            return  # already free (our earlier attempt was applied, its answer lost)
+
+    # -- requests -----------------------------------------------------------------------------------------------
+    def _update(
+        self,
+        key: UserKey,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        action: dict[str, Any] = {
             "TableName": self._table,
-            "Key": _key(key),
+            "Key": {"pk": {"S": _pk(key)}},
             "UpdateExpression": update,
-            "ConditionExpression": "claim_token = :token",
-            "ExpressionAttributeValues": {**values, ":token": {"S": token}},
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if "#ttl" in update:
-            # Only when used: DynamoDB refuses an empty ExpressionAttributeNames map and an unused name alike.
-            request["ExpressionAttributeNames"] = {"#ttl": "ttl"}
-        try:
-            self._client.update_item(**request)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return  # the claim is no longer this call's (taken over and settled by a replay): nothing to do
-            # Left as it is, the claim expires and its replay settles it: logged, not raised.
-            self._unavailable(key, step, error)
-        except BotoCoreError as error:
-            self._unavailable(key, step, error)
+        if names:  # DynamoDB refuses an empty names map
+            action["ExpressionAttributeNames"] = names
+        return {"Update": action}
 
-    @staticmethod
-    def _unavailable(key: UserKey, step: str, error: Exception) -> _Refusal:
-        logger.warning(
-            "ledger write failed", step=step, network_id=key.network_id, user_id=key.user_id, error=str(error)
-        )
-        return _Refusal(f"ledger unavailable ({step})")
+    def _transact(self, step: str, chunk: Chunk, actions: list[dict[str, Any]], deadline: Deadline) -> None:
+        # The token names the call; the step keeps a claim, a settle and a release of one call apart (36 chars max).
+        request = {"TransactItems": actions, "ClientRequestToken": f"{step[0]}-{chunk.token[:34]}"}
+        self._send(step, self._client.transact_write_items, request, deadline)
+
+    def _send(self, step: str, call: Callable[..., Any], request: dict[str, Any], deadline: Deadline) -> Any:
+        problem = ""
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**attempt)
+                if not deadline.allows(delay + CALL_BUDGET_S):
+                    raise LedgerDeadline(f"{step}: no time left for a retry ({problem})")
+                self._sleep(delay)
+            elif not deadline.allows(CALL_BUDGET_S):
+                raise LedgerDeadline(f"{step}: no time left before the deadline")
+            self.calls += 1
+            try:
+                return call(**request)
+            except ClientError as error:
+                code = str(error.response.get("Error", {}).get("Code", ""))
+                if code == "TransactionCanceledException":
+                    reasons = [dict(reason) for reason in error.response.get("CancellationReasons", [])]
+                    if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                        raise _Cancelled(reasons) from None
+                    problem = ",".join(sorted({str(reason.get("Code")) for reason in reasons}))  # conflicts: retry
+                elif code in RETRYABLE_CODES:
+                    problem = code
+                else:
+                    raise LedgerUnavailable(f"{step}: {code or 'ClientError'}") from error
+            except BotoCoreError as error:  # timeouts and broken connections: the write may have been applied
+                problem = type(error).__name__
+        raise LedgerUnavailable(f"{step}: {problem}")
 
 
-def _key(key: UserKey) -> dict[str, Any]:
-    return {"pk": {"S": f"user#{key.network_id}#{key.user_id}"}}
+def _shows_settled(item: Mapping[str, Any] | None, count: int | None) -> bool:
+    if item is None or "claim_token" in item:
+        return False
+    return count is None or item.get("attempts", {}).get("N") == str(count)
+
+
+def _pk(key: UserKey) -> str:
+    return f"user#{key.network_id}#{key.user_id}"
 
 
 def _n(value: float) -> dict[str, str]:
@@ -318,4 +480,4 @@ def _cursor_key(network_id: str) -> dict[str, Any]:
 
 def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:
     """Ledger keys for a set of users (for tools and tests that read the table)."""
-    return [_key(item) for item in items]
+    return [{"pk": {"S": _pk(item)}} for item in items]

@@ -55,8 +55,8 @@ class RequestPacer:
         """The current rate in requests/s, or None while unpaced."""
         return self._rate
 
-    def acquire(self, deadline: Deadline) -> bool:
-        """Wait for a token; False (without waiting) if the wait would end past the deadline."""
+    def acquire(self, deadline: Deadline, budget_s: float = 0.0) -> bool:
+        """Wait for a token; False (without waiting) unless the wait and then `budget_s` end before the deadline."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -68,7 +68,7 @@ class RequestPacer:
                     self._tokens -= 1.0
                     return True
                 wait = (1.0 - self._tokens) / self._rate
-            if not deadline.allows(wait):
+            if not deadline.allows(wait + budget_s):
                 return False
             self._sleep(wait)
 

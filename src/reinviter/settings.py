@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from reinviter.ledger import Policy
+
 NETWORK_ID_PATTERN = re.compile(r"^[0-9]{8}$")
 
 
@@ -31,7 +33,7 @@ class Settings(BaseModel):
     network_ids: Annotated[tuple[str, ...], Field(alias="WICKR_NETWORK_IDS", min_length=1)]
     dry_run: Annotated[bool, Field(alias="DRY_RUN")] = False
     # Parallel GetUser calls per invocation; the boto3 connection pool is sized to match.
-    max_concurrency: Annotated[int, Field(alias="WICKR_MAX_CONCURRENCY", ge=1, le=64)] = 8
+    max_concurrency: Annotated[int, Field(alias="WICKR_MAX_CONCURRENCY", ge=1, le=64)] = 16
     # Attempts per Wickr call on 429/5xx/connection errors (botocore's standard mode does not retry Wickr's 429).
     retry_attempts: Annotated[int, Field(alias="WICKR_RETRY_ATTEMPTS", ge=1, le=10)] = 5
     # Client-side pacing: the most Wickr requests per second this invocation sends (0 = unpaced).
@@ -76,6 +78,11 @@ class Settings(BaseModel):
     def cooldown_seconds(self) -> float:
         """The cooldown window in seconds (0 disables it)."""
         return self.cooldown_hours * 3600.0
+
+    @property
+    def policy(self) -> Policy:
+        """The ledger's rules."""
+        return Policy(cooldown_s=self.cooldown_seconds, max_attempts=self.max_reinvites)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:

@@ -166,7 +166,8 @@ class WickrGateway:
         attempt = 0
         maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
         while True:
-            if not deadline.allows(CALL_BUDGET_S) or not self._pacer.acquire(deadline):
+            # The call must be able to time out before the deadline once the pacer lets it go, wait included.
+            if not self._pacer.acquire(deadline, CALL_BUDGET_S) or not deadline.allows(CALL_BUDGET_S):
                 raise _marked(
                     DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
                 )

@@ -8,19 +8,16 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.conftest import FakeLambdaContext, failed_ids, sqs_event, sqs_record
+from tests.moto_peer import serial_moto_server
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """One moto server for the session; each test gets its own queue and table names."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """One moto server for the session (serialized, see tests/moto_peer.py); each test gets its own queue and table."""
+    with serial_moto_server() as url:
+        yield url
 
 
 @pytest.fixture

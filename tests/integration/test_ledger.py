@@ -67,9 +67,10 @@ def test_no_cooldown_allows_the_second_reinvite(
     assert table_items(dynamodb, ledger_table)[USER_PK]["attempts"] == {"N": "2"}
 
 
-def test_the_attempt_cap_gives_up_on_a_user(
+def test_the_attempt_cap_gives_up_on_a_user_once_when_reached(
     emulator: WickrEmulator,
     ledger_table: str,
+    dynamodb: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -77,35 +78,40 @@ def test_the_attempt_cap_gives_up_on_a_user(
     monkeypatch.setenv("REINVITE_COOLDOWN_HOURS", "0")
     monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "2")
     _reinvite(["1001"], "m-1")
-    _reinvite(["1001"], "m-2")
-    capsys.readouterr()
+    assert emitted_metrics(capsys.readouterr().out)["UsersGivenUp"] == 0
 
-    response = _reinvite(["1001"], "m-3")
+    _reinvite(["1001"], "m-2")  # the second reinvite reaches the cap: counted now, and only now
 
-    assert failed_ids(response) == set()  # giving up is an answer, not a failure to retry
-    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
     assert emitted_metrics(capsys.readouterr().out)["UsersGivenUp"] == 1
+    assert table_items(dynamodb, ledger_table)[USER_PK]["given_up"] == {"S": DEMO_NETWORK}
     given_up = [record for record in caplog.records if record.getMessage() == "user given up"]
     assert [(record.network_id, record.user_id) for record in given_up] == [(DEMO_NETWORK, "1001")]  # type: ignore[attr-defined]
+
+    for message_id in ("m-3", "m-4"):  # later requests, as the daily sweep would make: skips, not new given-ups
+        response = _reinvite(["1001"], message_id)
+        assert failed_ids(response) == set()  # giving up is an answer, not a failure to retry
+        metrics = emitted_metrics(capsys.readouterr().out)
+        assert (metrics["UsersGivenUp"], metrics["UsersSkipped"]) == (0, 1)
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
+    assert emulator.calls("GetUser") == 2  # a given-up user costs no Wickr call
 
 
 def test_two_claims_on_the_same_users_admit_only_the_first(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any
 ) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     from reinviter.deadline import Deadline
-    from reinviter.ledger import Claim, DynamoLedger
+    from reinviter.ledger import DynamoLedger, Policy
+    from reinviter.planning import Chunk
 
-    with ThreadPoolExecutor(4) as pool:
-        ledger = DynamoLedger(dynamodb, ledger_table, pool, cooldown_s=86400, max_attempts=5)
-        first = ledger.admit([Claim(DEMO_NETWORK, ("1001", "1002"), "token-a")], Deadline.never())
-        second = ledger.admit([Claim(DEMO_NETWORK, ("1002", "1001"), "token-b")], Deadline.never())
+    ledger = DynamoLedger(dynamodb, ledger_table, Policy(cooldown_s=86400, max_attempts=5))
+    first = ledger.claim(Chunk(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
+    second = ledger.claim(Chunk(DEMO_NETWORK, ("1002", "1001"), "token-b"), {}, Deadline.never())
+    again = ledger.claim(Chunk(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
 
-    assert [claim.token for claim in first.ready] == ["token-a"]
-    assert (second.ready, second.replays, second.retry) == ([], [], [])
-    assert sorted(key.user_id for key in second.skipped) == ["1001", "1002"]
-    assert set(second.skipped.values()) == {"claimed by another invocation"}
+    assert first == {}
+    assert sorted(key.user_id for key in second) == ["1001", "1002"]
+    assert {record.claim_token for record in second.values() if record} == {"token-a"}
+    assert again == {}  # its own claim, written again (a retry after a lost answer), is still its own
 
 
 def test_concurrent_invocations_naming_the_same_users_reinvite_each_once(
@@ -137,7 +143,7 @@ def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_
 
     real_settle = DynamoLedger.settle
 
-    def crash_once(self: DynamoLedger, *args: Any) -> None:
+    def crash_once(self: DynamoLedger, *args: Any) -> list[Any]:
         monkeypatch.setattr(DynamoLedger, "settle", real_settle)
         raise RuntimeError("injected: the invocation dies between the Wickr call and the ledger update")
 
@@ -205,8 +211,9 @@ def test_a_live_claim_holds_other_requests_off_and_a_stale_one_never_blocks_for_
             "claim_expires_at": {"N": str(clock[0] + CLAIM_LEASE_S)},
         },
     )
-    assert failed_ids(_reinvite(["1001"], "m-1")) == set()
-    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0  # still leased: skipped
+    # Still leased: not sent, and the message is retried (if the holder never comes back, the retry replays it).
+    assert failed_ids(_reinvite(["1001"], "m-1")) == {"m-1"}
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0
 
     clock[0] += CLAIM_LEASE_S + 1
     assert failed_ids(_reinvite(["1001"], "m-2")) == set()  # another message, another token: the claim is replayed

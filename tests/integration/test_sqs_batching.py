@@ -24,8 +24,8 @@ def _reinvites(emulator: WickrEmulator) -> list[tuple[str, ...]]:
     return [entry.user_ids for entry in emulator.journal if entry.operation == "BatchReinviteUser"]
 
 
-def test_120_users_in_10_messages_cost_3_calls(
-    emulator: WickrEmulator, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+def test_with_the_ledger_120_users_in_10_messages_cost_3_calls(
+    emulator: WickrEmulator, ledger_table: str, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from reinviter.handler import lambda_handler
 
@@ -52,7 +52,7 @@ def test_120_users_in_10_messages_cost_3_calls(
 
 
 def test_user_named_by_two_records_is_checked_and_reinvited_once(
-    emulator: WickrEmulator, lambda_context: FakeLambdaContext
+    emulator: WickrEmulator, ledger_table: str, lambda_context: FakeLambdaContext
 ) -> None:
     from reinviter.handler import lambda_handler
 

@@ -123,7 +123,7 @@ def test_500_on_reinvite_fails_the_chunk_messages(
 
 
 def test_failed_user_fails_only_the_records_that_name_it(
-    emulator: WickrEmulator, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+    emulator: WickrEmulator, ledger_table: str, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from reinviter.handler import lambda_handler
 

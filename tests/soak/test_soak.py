@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from tests.moto_peer import serial_moto_server
 
 from tests.conftest import DEMO_NETWORK, FakeLambdaContext, failed_ids
 from wickr_emulator import SeedUser, WickrEmulator

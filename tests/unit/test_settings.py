@@ -14,7 +14,7 @@ def test_defaults() -> None:
 
     assert settings.network_ids == ("12345678",)
     assert settings.dry_run is False
-    assert settings.max_concurrency == 8
+    assert settings.max_concurrency == 16
     assert settings.retry_attempts == 5
     assert settings.deadline_margin_ms == 3_000
     assert settings.max_requests_per_second == 0.0

@@ -1,4 +1,4 @@
-"""service.chunks and service.client_token: the 50-id limit and the deterministic X-Client-Token."""
+"""planning.chunks and planning.client_token: the 50-id limit and the deterministic X-Client-Token."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from reinviter.service import chunks, client_token
+from reinviter.planning import chunks, client_token
 
 TOKEN_PATTERN = re.compile(r"^[a-zA-Z0-9\-_:]{1,64}$")  # the Wickr model's clientToken
 

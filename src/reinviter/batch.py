@@ -1,0 +1,258 @@
+"""One batch's way through the stages: ledger read, GetUser verdicts, claims, calls and settles.
+
+A `BatchRun` makes every decision and holds every piece of state of one batch, but starts no thread and waits for
+nothing: the service feeds it the answers of Wickr calls as they complete (and the model-based test feeds it
+answers in any order it likes, crashing runs in between). Ledger writes are made here, on the thread that drives
+the run, so no work on the worker pool ever waits for other work on that pool.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+from reinviter.deadline import Deadline
+from reinviter.errors import DeadlineReached, PermanentWickrError, WickrAccessError, WickrError
+from reinviter.intake import Request
+from reinviter.ledger import Ledger, LedgerDeadline, LedgerRecord, LedgerUnavailable, Policy, Status, decide
+from reinviter.models import ReinviteReceipt, UserKey, UserState, Verdict
+from reinviter.observability import Metric, logger
+from reinviter.outcomes import BatchReport, Outcomes
+from reinviter.planning import Chunk, ChunkPlanner, Requester
+
+CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
+SKIP_REASONS = {
+    UserState.ACTIVE: "active",
+    UserState.SUSPENDED: "suspended",
+    UserState.NOT_FOUND: "not found",
+    UserState.OTHER: "unknown status",
+}
+
+
+class BatchRun:
+    """The decisions of one batch. `use_ledger=False` is the no-table mode (see `planning`)."""
+
+    def __init__(
+        self,
+        requests: Sequence[Request],
+        ledger: Ledger,
+        policy: Policy,
+        clock: Callable[[], float],
+        *,
+        use_ledger: bool,
+        dry_run: bool = False,
+    ) -> None:
+        self.requests = list(requests)
+        self.outcomes = Outcomes()
+        self._ledger = ledger
+        self._policy = policy
+        self._clock = clock
+        self._dry_run = dry_run
+        requesters: dict[UserKey, list[Requester]] = defaultdict(list)
+        owners: dict[str, list[UserKey]] = defaultdict(list)
+        for request in self.requests:
+            for user_id in request.user_ids:
+                key = UserKey(request.network_id, user_id)
+                if key not in requesters:
+                    owners[request.message_id].append(key)  # a user named twice belongs to the first message
+                requesters[key].append(Requester(request.message_id, request.receive_count if use_ledger else None))
+        self.users = list(requesters)
+        self._requested = set(self.users)
+        self._planner = ChunkPlanner(dict(requesters), per_message=not use_ledger, owners=dict(owners))
+        self._records: dict[UserKey, LedgerRecord] = {}
+        self._replays: set[str] = set()
+        self._circuit: dict[str, WickrError] = {}
+
+    # -- ledger read --------------------------------------------------------------------------------------------
+    def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[Chunk]]:
+        """Read every user's record before any Wickr call: the users to check, and the stale claims to replay."""
+        try:
+            self._records = self._ledger.read(self.users, deadline)
+        except LedgerUnavailable as error:
+            self._ledger_failed(self.users, "read", error)
+            return [], []
+        now = self._clock()
+        to_check: list[UserKey] = []
+        stale: dict[str, list[UserKey]] = defaultdict(list)
+        for key in self.users:
+            record = self._records.get(key)
+            decision = decide(record, now, self._policy)
+            if decision.status is Status.ELIGIBLE:
+                to_check.append(key)
+            elif decision.status is Status.STALE_CLAIM and record is not None and record.claim_token:
+                stale[record.claim_token].append(key)
+            elif decision.status is Status.CLAIMED:
+                # Its holder reports it; if the holder dies, this message's redelivery finds the claim stale.
+                self.outcomes.record([key], Verdict.UNFINISHED, decision.reason(record))
+            else:
+                self.outcomes.record([key], Verdict.SKIPPED, decision.reason(record))
+                logger.info(
+                    f"reinvite skipped: {decision.reason(record)}", network_id=key.network_id, user_id=key.user_id
+                )
+        return to_check, [chunk for token, keys in stale.items() if (chunk := self._take_over(token, keys, deadline))]
+
+    def _take_over(self, token: str, requested: list[UserKey], deadline: Deadline) -> Chunk | None:
+        """A stale claim: its call may or may not have reached Wickr; replaying it exactly is safe either way."""
+        network_id = requested[0].network_id
+        record = self._records[requested[0]]
+        members = [UserKey(network_id, user_id) for user_id in record.claim_members] or requested
+        try:
+            self._records |= self._ledger.read([key for key in members if key not in self._records], deadline)
+        except LedgerUnavailable as error:
+            self._ledger_failed(requested, "read", error)
+            return None
+        holding = [key for key in members if (held := self._records.get(key)) and held.claim_token == token]
+        if self._dry_run:
+            self.outcomes.record(requested, Verdict.SKIPPED, "stale claim (a dry run does not replay it)")
+            return None
+        chunk = Chunk(network_id, tuple(key.user_id for key in holding), token)
+        try:
+            taken = self._ledger.take_over(chunk, deadline)
+        except LedgerUnavailable as error:
+            self._ledger_failed(requested, "take over", error)
+            return None
+        if not taken:
+            self.outcomes.record(requested, Verdict.UNFINISHED, Status.CLAIMED.value)
+            return None
+        logger.info("replaying a stale claim", network_id=network_id, members=len(holding), requested=len(requested))
+        self._replays.add(token)
+        return chunk
+
+    # -- GetUser answers ----------------------------------------------------------------------------------------
+    def checked(self, key: UserKey, state: UserState, deadline: Deadline) -> list[Chunk]:
+        """GetUser answered: the calls that became ready (claimed) because of it."""
+        self.outcomes.count(Metric.USERS_CHECKED)
+        if state is UserState.PENDING:
+            return self._claim_all(self._planner.confirmed(key), deadline)
+        self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
+        return self._claim_all(self._planner.settled(key, spoils=False), deadline)
+
+    def check_failed(self, key: UserKey, error: WickrError, deadline: Deadline) -> list[Chunk]:
+        """GetUser gave no answer: the user fails (its message is retried)."""
+        self._trip(key.network_id, error)
+        self.outcomes.record([key], _verdict(error), f"GetUser: {error.code or error}")
+        return self._claim_all(self._planner.settled(key, spoils=True), deadline)
+
+    def flush(self, deadline: Deadline) -> list[Chunk]:
+        """Every check is done: claim the partly filled calls."""
+        held_back = self._planner.spoiled()
+        self.outcomes.record(held_back, Verdict.UNFINISHED, "held back: another user of its message was not checked")
+        return self._claim_all(self._planner.flush(), deadline)
+
+    # -- claims -------------------------------------------------------------------------------------------------
+    def _claim_all(self, plan: Iterable[Chunk], deadline: Deadline) -> list[Chunk]:
+        ready: list[Chunk] = []
+        for chunk in plan:
+            if self._dry_run:
+                self.outcomes.record(chunk.users(), Verdict.WOULD_REINVITE, "dry run")
+                logger.info(
+                    "dry run: would reinvite",
+                    network_id=chunk.network_id,
+                    count=len(chunk.user_ids),
+                    user_ids=chunk.user_ids,
+                )
+                continue
+            claimed = self._claim(chunk, deadline)
+            if claimed is not None:
+                ready.append(claimed)
+        return ready
+
+    def _claim(self, chunk: Chunk, deadline: Deadline) -> Chunk | None:
+        for _ in range(CLAIM_ROUNDS):
+            try:
+                refused = self._ledger.claim(chunk, {key: self._records.get(key) for key in chunk.users()}, deadline)
+            except LedgerUnavailable as error:
+                # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
+                self._ledger_failed(chunk.users(), "claim", error)
+                return None
+            if not refused:
+                return chunk
+            now = self._clock()
+            retry: list[UserKey] = []
+            for key in chunk.users():
+                if key in refused:
+                    record = refused[key]
+                    self._records.pop(key, None)
+                    if record is not None:
+                        self._records[key] = record
+                    decision = decide(record, now, self._policy)
+                    if decision.status is not Status.ELIGIBLE:
+                        skip = decision.status in (Status.COOLDOWN, Status.GIVEN_UP)
+                        verdict = Verdict.SKIPPED if skip else Verdict.UNFINISHED
+                        self.outcomes.record([key], verdict, decision.reason(record))
+                        continue
+                retry.append(key)
+            if not retry:
+                return None
+            chunk = self._planner.chunk(retry)  # fewer users: a new call with a new token
+        self.outcomes.record(chunk.users(), Verdict.UNFINISHED, "contended: records kept changing")
+        return None
+
+    # -- BatchReinviteUser answers ------------------------------------------------------------------------------
+    def sent(self, chunk: Chunk, receipt: ReinviteReceipt, deadline: Deadline) -> None:
+        """Wickr answered the call: report the requested users, then record the answer in the ledger."""
+        for key in chunk.users():
+            if key not in self._requested:
+                continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
+            if key.user_id in receipt.successful:
+                self.outcomes.record([key], Verdict.REINVITED, "reinvited")
+            else:
+                reason = receipt.failed.get(key.user_id, "missing from the answer")
+                self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {reason}")
+        attempts = {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
+        try:
+            given_up = self._ledger.settle(chunk, receipt, attempts, deadline.for_cleanup())
+        except LedgerUnavailable as error:
+            # The claim stays; its replay after the lease gets Wickr's stored answer and settles it then.
+            logger.warning(
+                "ledger settle failed, the claim will be replayed", network_id=chunk.network_id, error=str(error)
+            )
+            return
+        self.outcomes.count(Metric.USERS_GIVEN_UP, len(given_up))
+        for key in given_up:
+            logger.warning("user given up", network_id=key.network_id, user_id=key.user_id)
+
+    def send_failed(self, chunk: Chunk, error: WickrError, deadline: Deadline) -> None:
+        """The call gave no answer. Only a call that certainly never reached Wickr is released, and never a replay."""
+        self._trip(chunk.network_id, error)
+        if chunk.token not in self._replays and not error.maybe_sent:
+            try:
+                self._ledger.release(chunk, deadline.for_cleanup())
+            except LedgerUnavailable as failure:  # the claim expires; its replay is the first call Wickr sees
+                logger.warning("ledger release failed", network_id=chunk.network_id, error=str(failure))
+        requested = [key for key in chunk.users() if key in self._requested]
+        self.outcomes.record(requested, _verdict(error), f"BatchReinviteUser: {error.code or error}")
+
+    # -- per network circuit ------------------------------------------------------------------------------------
+    def blocked(self, network_id: str) -> WickrError | None:
+        """After an access error or exhausted retries, the network is not called again in this batch."""
+        error = self._circuit.get(network_id)
+        if error is None:
+            return None
+        blocked = type(error)(f"not called: network failed earlier ({error})", code=error.code, status=error.status)
+        blocked.maybe_sent = False
+        return blocked
+
+    def _trip(self, network_id: str, error: WickrError) -> None:
+        if isinstance(error, DeadlineReached):
+            return
+        if isinstance(error, PermanentWickrError) and not isinstance(error, WickrAccessError):
+            return  # about this request only (400/422): other users of the network may be fine
+        if network_id not in self._circuit:
+            self._circuit[network_id] = error
+            log = logger.error if isinstance(error, WickrAccessError) else logger.warning
+            log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)
+
+    def _ledger_failed(self, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:
+        keys = list(keys)
+        verdict = Verdict.UNFINISHED if isinstance(error, LedgerDeadline) else Verdict.FAILED
+        logger.warning("ledger unavailable", step=step, users=len(keys), error=str(error))
+        self.outcomes.record(keys, verdict, f"ledger unavailable ({step})")
+
+    def finish(self) -> BatchReport:
+        """Map every verdict back to the messages that asked."""
+        return self.outcomes.finish(self.requests)
+
+
+def _verdict(error: WickrError) -> Verdict:
+    return Verdict.UNFINISHED if isinstance(error, DeadlineReached) else Verdict.FAILED

@@ -1,0 +1,99 @@
+"""Outcomes: the one place that records each user's verdict, decides which verdict wins, and counts the metrics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reinviter.intake import Request
+from reinviter.models import UserKey, UserOutcome, Verdict
+from reinviter.observability import Metric, logger
+
+# When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message
+# is never reported done on the strength of a weaker verdict.
+RANK = {
+    Verdict.SKIPPED: 0,
+    Verdict.WOULD_REINVITE: 1,
+    Verdict.REINVITED: 1,
+    Verdict.UNFINISHED: 2,
+    Verdict.FAILED: 3,
+}
+RETRIED = frozenset({Verdict.FAILED, Verdict.UNFINISHED})
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What one batch came to: the messages to report as failures, per-user outcomes and the metric counts."""
+
+    failed_message_ids: list[str] = field(default_factory=list)
+    outcomes: dict[UserKey, UserOutcome] = field(default_factory=dict)
+    counts: Counter[Metric] = field(default_factory=Counter)
+
+    def verdicts(self) -> dict[Verdict, int]:
+        """How many users ended in each verdict (every verdict present, zeros included)."""
+        counts = dict.fromkeys(Verdict, 0)
+        for outcome in self.outcomes.values():
+            counts[outcome.verdict] += 1
+        return counts
+
+    def metric_counts(self) -> dict[Metric, int]:
+        """The per-user metrics of this batch."""
+        verdicts = self.verdicts()
+        return {
+            Metric.USERS_CHECKED: self.counts[Metric.USERS_CHECKED],
+            Metric.USERS_REINVITED: verdicts[Verdict.REINVITED],
+            Metric.USERS_SKIPPED: verdicts[Verdict.SKIPPED],
+            Metric.USERS_GIVEN_UP: self.counts[Metric.USERS_GIVEN_UP],
+            Metric.REINVITE_FAILED: verdicts[Verdict.FAILED],
+        }
+
+
+class Outcomes:
+    """Collects verdicts as the stages reach them, then maps them back to the messages that asked."""
+
+    def __init__(self) -> None:
+        self._report = BatchReport()
+
+    def record(self, keys: Iterable[UserKey], verdict: Verdict, reason: str) -> None:
+        """Set these users' verdict, unless one that asks for a retry is already there."""
+        outcomes = self._report.outcomes
+        for key in keys:
+            current = outcomes.get(key)
+            if current is None or RANK[verdict] >= RANK[current.verdict]:
+                outcomes[key] = UserOutcome(verdict, reason)
+
+    def has(self, key: UserKey) -> bool:
+        """Whether the user already has a verdict."""
+        return key in self._report.outcomes
+
+    def count(self, metric: Metric, amount: int = 1) -> None:
+        """Count a metric that is not a verdict (users checked, users given up)."""
+        self._report.counts[metric] += amount
+
+    def finish(self, requests: Iterable[Request]) -> BatchReport:
+        """Each message's result: failed if any of its users' verdicts asks for a retry. Logs one line a message."""
+        report = self._report
+        for request in requests:
+            verdicts: Counter[Verdict] = Counter()
+            problems: dict[str, str] = {}
+            for user_id in request.user_ids:
+                outcome = report.outcomes.get(UserKey(request.network_id, user_id))
+                if outcome is None:  # a stage forgot this user: never report it done
+                    outcome = UserOutcome(Verdict.UNFINISHED, "no verdict reached")
+                    report.outcomes[UserKey(request.network_id, user_id)] = outcome
+                verdicts[outcome.verdict] += 1
+                if outcome.verdict in RETRIED:
+                    problems[user_id] = outcome.reason
+            if problems:
+                report.failed_message_ids.append(request.message_id)
+            log = logger.warning if problems else logger.info
+            log(
+                "message failed, left for redelivery" if problems else "message done",
+                message_id=request.message_id,
+                network_id=request.network_id,
+                users=len(request.user_ids),
+                verdicts={verdict.value: count for verdict, count in verdicts.items()},
+                problems=problems or None,
+            )
+        return report
