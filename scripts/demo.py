@@ -82,6 +82,8 @@ def start_aws() -> tuple[Any, str, str]:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    from tests.ledger_schema import create_ledger_table
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -89,12 +91,7 @@ def start_aws() -> tuple[Any, str, str]:
     url = f"http://{host}:{port}"
     os.environ.update({"AWS_ENDPOINT_URL_SQS": url, "AWS_ENDPOINT_URL_DYNAMODB": url})
     queue_url = boto3.client("sqs").create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
-    boto3.client("dynamodb").create_table(
-        TableName="wickr-reinviter-demo-ledger",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_ledger_table(boto3.client("dynamodb"), "wickr-reinviter-demo-ledger")
     os.environ.update({"REINVITE_QUEUE_URL": queue_url, "REINVITE_LEDGER_TABLE": "wickr-reinviter-demo-ledger"})
     return server, queue_url, url
 

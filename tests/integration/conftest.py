@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from tests.conftest import FakeLambdaContext, failed_ids, sqs_event, sqs_record
+from tests.ledger_schema import create_ledger_table
 from tests.moto_peer import serial_moto_server
 
 
@@ -50,12 +51,7 @@ def queue_url(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 def ledger_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh ledger table shaped as the template's (partition key `pk`, string), named in REINVITE_LEDGER_TABLE."""
     name = f"ledger-{uuid.uuid4().hex[:12]}"
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_ledger_table(dynamodb, name)
     monkeypatch.setenv("REINVITE_LEDGER_TABLE", name)
     return name
 

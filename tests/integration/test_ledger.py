@@ -67,7 +67,7 @@ def test_no_cooldown_allows_the_second_reinvite(
     assert table_items(dynamodb, ledger_table)[USER_PK]["attempts"] == {"N": "2"}
 
 
-def test_the_attempt_cap_gives_up_on_a_user_once_when_reached(
+def test_the_attempt_cap_gives_up_on_a_user_once_when_reached(  # noqa: PLR0917 - fixtures
     emulator: WickrEmulator,
     ledger_table: str,
     dynamodb: Any,

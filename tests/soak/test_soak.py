@@ -22,9 +22,10 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.moto_peer import serial_moto_server
 
 from tests.conftest import DEMO_NETWORK, FakeLambdaContext, failed_ids
+from tests.ledger_schema import create_ledger_table
+from tests.moto_peer import serial_moto_server
 from wickr_emulator import SeedUser, WickrEmulator
 
 pytestmark = pytest.mark.soak
@@ -61,11 +62,8 @@ class VirtualClock:
 
 @pytest.fixture
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with serial_moto_server() as url:
+        yield url
 
 
 def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -172,12 +170,7 @@ def test_soak_every_user_once_every_poison_in_the_dlq(
     sqs = boto3.client("sqs", region_name="us-east-1")
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     table = f"ledger-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_ledger_table(dynamodb, table)
     monkeypatch.setenv("REINVITE_LEDGER_TABLE", table)
     dlq_url = sqs.create_queue(QueueName="soak-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
