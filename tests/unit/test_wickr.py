@@ -241,3 +241,21 @@ def test_backoff_stays_within_full_jitter_bounds(attempt: int, ceiling: float) -
 
 def test_backoff_is_uniform_over_zero_to_the_capped_exponential() -> None:
     assert [Backoff(base_s=0.5, cap_s=3.0).delay(n, Longest()) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_a_paced_call_does_not_start_when_the_pacer_wait_leaves_too_little_time(wickr: Harness) -> None:
+    import time
+
+    from reinviter.wickr import CALL_BUDGET_S
+
+    sleeps: list[float] = []
+    wickr.gateway._pacer = RequestPacer(1.0, sleep=sleeps.append)  # one request a second: the next waits ~1 s
+    wickr.user(status=1)
+    wickr.gateway.user_state(NETWORK, "1001", Deadline.never())  # takes the bucket's only token
+    # Enough for a call's budget now, not after the pacer's wait: the first version checked before waiting.
+    deadline = Deadline(time.monotonic() + CALL_BUDGET_S + 0.5)
+
+    with pytest.raises(DeadlineReached):
+        wickr.gateway.user_state(NETWORK, "1001", deadline)
+
+    assert sleeps == []  # neither waited for nor sent
