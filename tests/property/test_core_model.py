@@ -1,0 +1,366 @@
+"""Model-based test of the reinvite core: up to three invocations interleaving reads, checks, claims, Wickr calls,
+settles, crashes, lost answers (Wickr's and DynamoDB's) and replays after the lease, on a fake clock.
+
+It drives the real `BatchRun` (every decision the service makes) over `InMemoryLedger` (the DynamoDB adapter's
+semantics, kept honest by tests/integration/test_ledger_contract.py) and a Wickr that remembers its tokens. After
+every step: no user invited twice inside the cooldown, no claim leased past the lease. At every finished invocation:
+no message reported done while one of its users was never invited. At the end, SQS keeps redelivering what is not
+done, without faults: every message completes and every user was invited, so nothing is lost or blocked for good.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from reinviter.batch import BatchRun
+from reinviter.deadline import Deadline
+from reinviter.errors import WickrError
+from reinviter.intake import Request
+from reinviter.ledger import Policy
+from reinviter.models import ReinviteReceipt, UserKey, UserState
+from reinviter.observability import logger
+from reinviter.planning import Chunk
+from tests.fakes import FakeWickr, InMemoryLedger, retryable
+
+NETWORK = "12345678"
+USERS = ["1001", "1002"]  # few users: invocations collide on them often
+COOLDOWN_S = 3600.0
+LEASE_S = 600.0
+VISIBILITY_S = 1380.0  # the template's queue: longer than the lease
+MAX_ATTEMPTS = 3
+MAX_INVOCATIONS = 2  # at once; more adds little and dilutes the search
+NEVER = Deadline.never()
+LEDGER_FAULTS = st.sampled_from([None, None, None, "fail", "lose"])
+
+
+@dataclass
+class Message:
+    message_id: str
+    user_ids: tuple[str, ...]
+    receives: int = 0
+    visible_at: float = 0.0
+    in_flight: bool = False
+    done: bool = False
+
+
+@dataclass
+class Invocation:
+    run: BatchRun
+    messages: list[Message]
+    checks: list[UserKey]
+    ready: list[Chunk] = field(default_factory=list)  # claimed, not yet called
+    in_flight: list[tuple[Chunk, ReinviteReceipt | WickrError]] = field(default_factory=list)  # called, unanswered
+    flushed: bool = False
+
+    def idle(self) -> bool:
+        return not self.checks and self.flushed and not self.ready and not self.in_flight
+
+
+class CoreModel(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        logger.setLevel("ERROR")  # thousands of runs: the per-message log lines would cost most of the time
+        self.now = 1_800_000_000.0
+        self.policy = Policy(cooldown_s=COOLDOWN_S, max_attempts=MAX_ATTEMPTS, lease_s=LEASE_S)
+        self.next_fault: str | None = None
+        self.ledger = InMemoryLedger(self.policy, self.clock, fault=self.take_fault)
+        self.wickr = FakeWickr(clock=self.clock)
+        self.messages: list[Message] = []
+        self.invocations: dict[int, Invocation] = {}
+        self.started = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def take_fault(self, step: str) -> str | None:
+        fault, self.next_fault = self.next_fault, None
+        return fault
+
+    def available(self) -> list[Message]:
+        return [m for m in self.messages if not m.done and not m.in_flight and m.visible_at <= self.now]
+
+    def pick(self, data: st.DataObject, wanted: str) -> Invocation:
+        ids = sorted(key for key, inv in self.invocations.items() if getattr(self, wanted)(inv))
+        return self.invocations[data.draw(st.sampled_from(ids))]
+
+    @staticmethod
+    def can_check(inv: Invocation) -> bool:
+        return bool(inv.checks)
+
+    @staticmethod
+    def can_flush(inv: Invocation) -> bool:
+        return not inv.checks and not inv.flushed
+
+    @staticmethod
+    def can_call(inv: Invocation) -> bool:
+        return bool(inv.ready)
+
+    @staticmethod
+    def can_answer(inv: Invocation) -> bool:
+        return bool(inv.in_flight)
+
+    def any_inv(self, wanted: str) -> bool:
+        return any(getattr(self, wanted)(inv) for inv in self.invocations.values())
+
+    # -- the world ----------------------------------------------------------------------------------------------
+    @rule(users=st.lists(st.sampled_from(USERS), min_size=1, max_size=2, unique=True))
+    def onboarding_sends_a_message(self, users: list[str]) -> None:
+        self.messages.append(Message(f"m-{len(self.messages)}", tuple(users)))
+
+    @rule(seconds=st.sampled_from([LEASE_S + 1, 1.0, VISIBILITY_S + 1, COOLDOWN_S + 1]))
+    def time_passes(self, seconds: float) -> None:
+        self.now += seconds
+
+    @rule(user=st.sampled_from(USERS), failing=st.booleans())
+    def wickr_fails_a_user_or_stops(self, user: str, failing: bool) -> None:
+        key = UserKey(NETWORK, user)
+        (self.wickr.failing_users.add if failing else self.wickr.failing_users.discard)(key)
+
+    # -- an invocation's steps ----------------------------------------------------------------------------------
+    @precondition(lambda self: self.available() and len(self.invocations) < MAX_INVOCATIONS)
+    @rule(data=st.data())
+    def sqs_delivers_a_batch(self, data: st.DataObject) -> None:
+        batch = data.draw(st.lists(st.sampled_from(self.available()), min_size=1, max_size=2, unique_by=id))
+        for message in batch:
+            message.receives += 1
+            message.in_flight = True
+            message.visible_at = self.now + VISIBILITY_S
+        requests = [Request(m.message_id, NETWORK, m.user_ids, m.receives) for m in batch]
+        run = BatchRun(requests, self.ledger, self.policy, self.clock, use_ledger=True)
+        self.next_fault = data.draw(LEDGER_FAULTS)
+        checks, replays = run.admit(NEVER)
+        self.invocations[self.started] = Invocation(run, batch, checks, ready=replays)
+        self.started += 1
+
+    @precondition(lambda self: self.available() and len(self.invocations) < MAX_INVOCATIONS)
+    @rule(data=st.data())
+    def an_invocation_runs_through(self, data: st.DataObject) -> None:
+        """Deep states in one step: deliver, check, claim and call at once, then stop at a drawn point."""
+        self.sqs_delivers_a_batch(data)
+        number = self.started - 1
+        inv = self.invocations[number]
+        stop = data.draw(st.sampled_from(["crashes after the calls", "completes", "crashes after the claims"]))
+        while inv.checks:
+            self.getuser_answers_for(inv, data)
+        self.next_fault = data.draw(LEDGER_FAULTS)
+        inv.ready += inv.run.flush(NEVER)
+        inv.flushed = True
+        if stop == "crashes after the claims":
+            self.crash(number)
+            return
+        while inv.ready:
+            self.call_wickr(inv, data)
+        if stop == "crashes after the calls":
+            self.crash(number)
+            return
+        while inv.in_flight:
+            self.handle_answer(inv, data)
+        self.report(self.invocations.pop(number))
+
+    @precondition(lambda self: self.any_inv("can_check"))
+    @rule(data=st.data())
+    def getuser_answers(self, data: st.DataObject) -> None:
+        self.getuser_answers_for(self.pick(data, "can_check"), data)
+
+    def getuser_answers_for(self, inv: Invocation, data: st.DataObject) -> None:
+        answered = data.draw(st.sampled_from([True, True, False]))
+        key = inv.checks.pop(data.draw(st.integers(0, len(inv.checks) - 1)))
+        self.next_fault = data.draw(LEDGER_FAULTS)
+        if answered:
+            inv.ready += inv.run.checked(key, UserState.PENDING, NEVER)
+        else:
+            inv.ready += inv.run.check_failed(key, retryable(500, maybe_sent=False), NEVER)
+
+    @precondition(lambda self: self.any_inv("can_flush"))
+    @rule(data=st.data())
+    def checks_are_done(self, data: st.DataObject) -> None:
+        inv = self.pick(data, "can_flush")
+        self.next_fault = data.draw(LEDGER_FAULTS)
+        inv.ready += inv.run.flush(NEVER)
+        inv.flushed = True
+
+    @precondition(lambda self: self.any_inv("can_call"))
+    @rule(data=st.data())
+    def wickr_is_called(self, data: st.DataObject) -> None:
+        self.call_wickr(self.pick(data, "can_call"), data)
+
+    def call_wickr(self, inv: Invocation, data: st.DataObject) -> None:
+        outcome = data.draw(st.sampled_from(["refused", "answered", "answered", "answer lost"]))
+        chunk = inv.ready.pop(data.draw(st.integers(0, len(inv.ready) - 1)))
+        if outcome == "refused":  # a 429 after every retry: never reached Wickr
+            inv.in_flight.append((chunk, retryable(429, maybe_sent=False)))
+            return
+        receipt = self.wickr.reinvite(chunk.network_id, list(chunk.user_ids), chunk.token, NEVER)
+        inv.in_flight.append((chunk, receipt if outcome == "answered" else retryable(500, maybe_sent=True)))
+
+    @precondition(lambda self: self.any_inv("can_answer"))
+    @rule(data=st.data())
+    def the_answer_is_handled(self, data: st.DataObject) -> None:
+        self.handle_answer(self.pick(data, "can_answer"), data)
+
+    def handle_answer(self, inv: Invocation, data: st.DataObject) -> None:
+        chunk, answer = inv.in_flight.pop(data.draw(st.integers(0, len(inv.in_flight) - 1)))
+        self.next_fault = data.draw(LEDGER_FAULTS)
+        if isinstance(answer, ReinviteReceipt):
+            inv.run.sent(chunk, answer, NEVER)
+        else:
+            inv.run.send_failed(chunk, answer, NEVER)
+
+    # Hypothesis orders rules by their number of arguments and draws the first ones most: the crash rule has three so
+    # that it comes last, or it would end most invocations before they got anywhere interesting.
+    @precondition(lambda self: bool(self.invocations))
+    @rule(data=st.data(), _a=st.just(0), _b=st.just(0))
+    def an_invocation_crashes(self, data: st.DataObject, _a: int, _b: int) -> None:
+        self.crash(data.draw(st.sampled_from(sorted(self.invocations))))
+
+    def crash(self, number: int) -> None:
+        for message in self.invocations.pop(number).messages:
+            message.in_flight = False  # back on the queue after its visibility timeout
+
+    @precondition(lambda self: any(inv.idle() for inv in self.invocations.values()))
+    @rule(data=st.data())
+    def an_invocation_reports(self, data: st.DataObject) -> None:
+        number = data.draw(st.sampled_from(sorted(k for k, inv in self.invocations.items() if inv.idle())))
+        self.report(self.invocations.pop(number))
+
+    def report(self, inv: Invocation) -> None:
+        failed = set(inv.run.finish().failed_message_ids)
+        for message in inv.messages:
+            message.in_flight = False
+            if message.message_id in failed:
+                continue
+            message.done = True
+            never_invited = [uid for uid in message.user_ids if not self.wickr.sent.get(UserKey(NETWORK, uid))]
+            assert not never_invited, f"{message.message_id} reported done, never invited: {never_invited}"
+
+    # -- invariants ---------------------------------------------------------------------------------------------
+    @invariant()
+    def nobody_invited_twice_inside_the_cooldown(self) -> None:
+        for key, times in self.wickr.sent.items():
+            gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+            assert all(gap >= COOLDOWN_S for gap in gaps), f"{key.user_id} invited at {times}"
+
+    @invariant()
+    def no_claim_outlives_its_lease(self) -> None:
+        for key, record in self.ledger.records.items():
+            if record.claim_token is not None:
+                assert record.claim_expires_at <= self.now + LEASE_S, key
+
+    def teardown(self) -> None:
+        """SQS redelivers until every message is done; no faults now. Nothing may be lost or blocked for good."""
+        self.invocations.clear()
+        self.wickr.failing_users.clear()
+        for message in self.messages:
+            message.in_flight = False
+        for _ in range(4):
+            self.now += VISIBILITY_S + LEASE_S + 1
+            for message in [m for m in self.messages if not m.done]:
+                self.sqs_delivers_alone(message)
+        assert [m.message_id for m in self.messages if not m.done] == []
+        named = {uid for message in self.messages for uid in message.user_ids}
+        assert all(self.wickr.sent.get(UserKey(NETWORK, uid)) for uid in named)
+        self.nobody_invited_twice_inside_the_cooldown()
+        logger.setLevel("INFO")
+
+    def sqs_delivers_alone(self, message: Message) -> None:
+        message.receives += 1
+        run = BatchRun(
+            [Request(message.message_id, NETWORK, message.user_ids, message.receives)],
+            self.ledger,
+            self.policy,
+            self.clock,
+            use_ledger=True,
+        )
+        checks, ready = run.admit(NEVER)
+        for key in checks:
+            ready += run.checked(key, UserState.PENDING, NEVER)
+        ready += run.flush(NEVER)
+        for chunk in ready:
+            run.sent(chunk, self.wickr.reinvite(chunk.network_id, list(chunk.user_ids), chunk.token, NEVER), NEVER)
+        self.report(Invocation(run, [message], []))
+
+
+CoreModel.TestCase.settings = settings(
+    max_examples=400,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+test_core_model = CoreModel.TestCase
+
+
+# -- scripted runs of the same model ---------------------------------------------------------------------------------
+# Random search finds shallow interleavings quickly (a seeded "report done while claimed elsewhere" bug falls within a
+# few hundred examples) but not every deep one: a replay released after a refusal needs five invocations' worth of
+# steps and was not found at 4,000 examples. Those paths are scripted here, through the same model and invariants.
+
+
+class Script:
+    """Stands in for hypothesis' data object: hands out the given choices in order."""
+
+    def __init__(self, *choices: object) -> None:
+        self.choices = list(choices)
+
+    def draw(self, strategy: object) -> object:
+        return self.choices.pop(0)
+
+
+def _run(model: CoreModel, *steps: tuple[str, tuple[object, ...]]) -> None:
+    for name, args in steps:
+        if name == "message":
+            model.onboarding_sends_a_message(list(args))
+        elif name == "time":
+            model.time_passes(float(args[0]))  # type: ignore[arg-type]
+        else:
+            message = model.messages[args[0]]  # type: ignore[index]
+            model.an_invocation_runs_through(Script([message], *args[1:]))  # type: ignore[arg-type]
+        model.nobody_invited_twice_inside_the_cooldown()
+        model.no_claim_outlives_its_lease()
+    model.teardown()
+
+
+# an_invocation_runs_through draws: batch, read fault, stop, then per check (answered, index, claim fault), the flush's
+# claim fault, per call (outcome, index), per answer (index, settle fault).
+ONE_USER_CALLED = ("crashes after the calls", True, 0, None, None, "answered", 0)
+
+
+def test_a_replay_refused_by_wickr_keeps_its_claim_so_a_later_request_cannot_send_again() -> None:
+    _run(
+        CoreModel(),
+        ("message", ("1001",)),
+        ("run", (0, None, *ONE_USER_CALLED)),  # sent, then the invocation dies before recording it
+        ("time", (LEASE_S + 1,)),
+        ("message", ("1001",)),
+        ("run", (1, None, "completes", None, "refused", 0, 0, None)),  # the replay: every attempt answered 429
+        ("message", ("1001",)),
+        # Choices for a user that is free again; the claim kept by the replay leaves them unused.
+        ("run", (2, None, "completes", True, 0, None, None, "answered", 0, 0, None)),
+    )
+
+
+def test_a_claim_whose_answer_was_lost_is_replayed_not_doubled() -> None:
+    _run(
+        CoreModel(),
+        ("message", ("1001", "1002")),
+        ("run", (0, None, "completes", True, 0, None, True, 0, None, "lose")),  # the claim applied, answer lost
+        ("time", (VISIBILITY_S + 1,)),
+        ("run", (0, None, "completes", None, "answered", 0, 0, None)),  # the redelivery replays the orphan claim
+    )
+
+
+def test_a_lost_settle_is_replayed_and_counted_once() -> None:
+    model = CoreModel()
+    _run(
+        model,
+        ("message", ("1001",)),
+        ("run", (0, None, "completes", True, 0, None, None, "answered", 0, 0, "fail")),  # settle never written
+        ("time", (LEASE_S + 1,)),
+        ("message", ("1001",)),
+        ("run", (1, None, "completes", None, "answered", 0, 0, None)),  # replayed: Wickr answers from memory
+    )
+    assert model.ledger.records[UserKey(NETWORK, "1001")].attempts == 1
