@@ -70,17 +70,16 @@ class InMemoryLedger:
     def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
         fault = self._before("take over")
         now = self.clock()
-        expires = now + self.policy.lease_s
         taken = all(
             (record := self.records.get(key)) is not None
             and record.claim_token == chunk.token
-            and (record.claim_expires_at <= now or record.claim_expires_at == expires)
+            and record.claim_expires_at <= now
             for key in chunk.users()
         )
         if taken:
             for key in chunk.users():
-                self.records[key] = replace(self.records[key], claim_expires_at=expires)
-        self._after(fault)
+                self.records[key] = replace(self.records[key], claim_expires_at=now + self.policy.lease_s)
+        self._after(fault)  # a lost answer here is a failed take-over for the caller: the claim stays leased
         return taken
 
     def settle(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import random
 import time
+import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -210,7 +211,7 @@ class _Cancelled(Exception):  # noqa: N818 - internal signal
         self.reasons = reasons
 
 
-_CLAIM = "claim_token, claim_members, claim_expires_at"
+_CLAIM = "claim_token, claim_members, claim_expires_at, claim_taker"
 
 
 class DynamoLedger:
@@ -311,14 +312,23 @@ class DynamoLedger:
         return {}
 
     def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
-        """Extend a stale claim's lease on all its members at once; its own earlier extension counts as taken."""
+        """Extend a stale claim's lease on all its members at once; its own earlier extension counts as taken.
+
+        The taker marks the claim with a fresh id, so a retry of this very request (its answer lost) is recognised
+        by that mark, never by a lease time another taker could have written too.
+        """
         now = self._clock()
-        values = {":token": {"S": chunk.token}, ":now": _n(now), ":expires": _n(now + self._policy.lease_s)}
+        values = {
+            ":token": {"S": chunk.token},
+            ":now": _n(now),
+            ":expires": _n(now + self._policy.lease_s),
+            ":taker": {"S": uuid.uuid4().hex},
+        }
         actions = [
             self._update(
                 key,
-                "SET claim_expires_at = :expires",
-                "claim_token = :token AND (claim_expires_at <= :now OR claim_expires_at = :expires)",
+                "SET claim_expires_at = :expires, claim_taker = :taker",
+                "claim_token = :token AND (claim_expires_at <= :now OR claim_taker = :taker)",
                 values,
             )
             for key in chunk.users()
@@ -396,8 +406,11 @@ class DynamoLedger:
         return {"Update": action}
 
     def _transact(self, step: str, chunk: Chunk, actions: list[dict[str, Any]], deadline: Deadline) -> None:
-        # The token names the call; the step keeps a claim, a settle and a release of one call apart (36 chars max).
-        request = {"TransactItems": actions, "ClientRequestToken": f"{step[0]}-{chunk.token[:34]}"}
+        # DynamoDB answers a repeated token once for 10 minutes; the step keeps one call's writes apart (36 chars).
+        # A take-over has no token of its own: a second taker of the same claim must not get the first one's answer.
+        request: dict[str, Any] = {"TransactItems": actions}
+        if step != "take over":
+            request["ClientRequestToken"] = f"{step[0]}-{chunk.token[:34]}"
         self._send(step, self._client.transact_write_items, request, deadline)
 
     def _send(self, step: str, call: Callable[..., Any], request: dict[str, Any], deadline: Deadline) -> Any:

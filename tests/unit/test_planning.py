@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from reinviter.planning import chunks, client_token
+from reinviter.models import UserKey
+from reinviter.planning import ChunkPlanner, Requester, chunks, client_token
 
 TOKEN_PATTERN = re.compile(r"^[a-zA-Z0-9\-_:]{1,64}$")  # the Wickr model's clientToken
 
@@ -57,3 +58,64 @@ def test_token_changes_with_any_part_of_the_chunk(network_id: str, user_ids: lis
 def test_token_parts_cannot_run_into_each_other() -> None:
     assert client_token("12345678", ["10", "01"], []) != client_token("12345678", ["1001"], [])
     assert client_token("12345678", ["1001"], ["m"]) != client_token("12345678", ["1001", "m"], [])
+
+
+def _key(uid: str, network: str = "12345678") -> UserKey:
+    return UserKey(network, uid)
+
+
+def test_with_a_ledger_a_call_is_ready_as_soon_as_50_users_of_a_network_are_confirmed() -> None:
+    requesters = {_key(str(1000 + n)): [Requester("m", 1)] for n in range(120)}
+    planner = ChunkPlanner(requesters)
+
+    ready = [chunk for key in requesters for chunk in planner.confirmed(key)]
+    rest = planner.flush()
+
+    assert [len(chunk.user_ids) for chunk in ready] == [50, 50]
+    assert [len(chunk.user_ids) for chunk in rest] == [20]
+    assert planner.flush() == []
+
+
+def test_calls_never_mix_networks() -> None:
+    keys = [_key("1001"), _key("2001", "87654321"), _key("1002")]
+    planner = ChunkPlanner({key: [Requester("m")] for key in keys})
+    for key in keys:
+        planner.confirmed(key)
+
+    assert sorted((chunk.network_id, chunk.user_ids) for chunk in planner.flush()) == [
+        ("12345678", ("1001", "1002")),
+        ("87654321", ("2001",)),
+    ]
+
+
+def test_with_a_ledger_the_token_changes_with_the_delivery() -> None:
+    first = ChunkPlanner({_key("1001"): [Requester("m", 1)]}).chunk([_key("1001")])
+    second = ChunkPlanner({_key("1001"): [Requester("m", 2)]}).chunk([_key("1001")])
+
+    assert first.token != second.token
+
+
+def test_without_a_ledger_a_message_is_one_call_of_its_own_users_whatever_its_neighbours() -> None:
+    a_users, b_users = [_key("1001"), _key("1002")], [_key("1004")]
+    together = ChunkPlanner(
+        {key: [Requester(m)] for m, keys in (("a", a_users), ("b", b_users)) for key in keys},
+        per_message=True,
+        owners={"a": a_users, "b": b_users},
+    )
+    alone = ChunkPlanner({key: [Requester("a")] for key in a_users}, per_message=True, owners={"a": a_users})
+
+    first = [chunk for key in (*a_users, *b_users) for chunk in together.confirmed(key)]
+    again = [chunk for key in a_users for chunk in alone.confirmed(key)]
+
+    assert [chunk.user_ids for chunk in first] == [("1001", "1002"), ("1004",)]
+    assert again == first[:1]  # the same users, the same token: Wickr answers the redelivery from memory
+
+
+def test_without_a_ledger_a_message_waits_for_all_its_users_and_is_held_back_when_one_fails() -> None:
+    users = [_key("1001"), _key("1002"), _key("1003")]
+    planner = ChunkPlanner({key: [Requester("a")] for key in users}, per_message=True, owners={"a": users})
+
+    assert planner.confirmed(users[0]) == []
+    assert planner.settled(users[1], spoils=True) == []  # its GetUser failed: the call would differ next time
+    assert planner.confirmed(users[2]) == []
+    assert planner.spoiled() == [users[0], users[2]]
