@@ -1,7 +1,8 @@
 """The fault-injection soak: a real SQS queue with its DLQ, a poller that behaves like Lambda's, the real handler.
 
 SOAK_MESSAGES sets the size (default 100 messages of 5 users, plus 20 poison messages); the issue's full size is
-`SOAK_MESSAGES=1000`. Wickr answers 10% of calls 429 and 2% 500, and fails 1% of users in BatchReinviteUser.
+`SOAK_MESSAGES=1000`. SOAK_SWEEP_MESSAGES (default 6) adds messages of 50 users, what the sweep queues, so full
+50-user calls go through the ledger under the same faults. Wickr answers 10% of calls 429 and 2% 500, and fails 1% of users in BatchReinviteUser.
 
 Lambda makes a failed message visible again only after the queue's visibility timeout (1380 s in the template), which
 is longer than the ledger's claim lease: a redelivery finds its own stale claim expired and replays it. The poller
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.soak
 # what fits in a minute.
 MESSAGES = int(os.environ.get("SOAK_MESSAGES", "100"))
 USERS_PER_MESSAGE = 5
+SWEEP_MESSAGES = int(os.environ.get("SOAK_SWEEP_MESSAGES", "6"))
+USERS_PER_SWEEP_MESSAGE = 50
 POISON = 20
 MAX_RECEIVE_COUNT = 3  # the template's default
 VISIBILITY_TIMEOUT_S = 1380  # the template's
@@ -183,11 +186,15 @@ def test_soak_every_user_once_every_poison_in_the_dlq(
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
-    user_ids = [str(100000 + n) for n in range(MESSAGES * USERS_PER_MESSAGE)]
+    onboarding = MESSAGES * USERS_PER_MESSAGE
+    user_ids = [str(100000 + n) for n in range(onboarding + SWEEP_MESSAGES * USERS_PER_SWEEP_MESSAGE)]
     emulator.add_users(DEMO_NETWORK, [SeedUser(user_id=uid, status=1) for uid in user_ids])
     valid = [
         json.dumps({"networkId": DEMO_NETWORK, "userIds": user_ids[n : n + USERS_PER_MESSAGE]})
-        for n in range(0, len(user_ids), USERS_PER_MESSAGE)
+        for n in range(0, onboarding, USERS_PER_MESSAGE)
+    ] + [
+        json.dumps({"networkId": DEMO_NETWORK, "userIds": user_ids[n : n + USERS_PER_SWEEP_MESSAGE]})
+        for n in range(onboarding, len(user_ids), USERS_PER_SWEEP_MESSAGE)
     ]
     poison = poison_bodies()
     bodies = valid + poison
