@@ -13,6 +13,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from itertools import count
@@ -26,6 +27,8 @@ LATENCY_MS = 20.0
 RATE_LIMIT = 20.0
 RATE_USERS = int(os.environ.get("BENCH_RATE_USERS", "600"))
 RATE_TIME_CAP_S = float(os.environ.get("BENCH_RATE_CAP_S", "60"))
+RATE_MESSAGE_USERS = 50  # what the sweep queues
+OUT = HERE / "results"  # ignored by git: a run never dirties the tree; bench/README.md quotes a run on purpose
 
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -46,6 +49,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 import boto3  # noqa: E402 - the environment above must precede every AWS import
 from botocore.config import Config  # noqa: E402
 
+from bench.moto_process import moto_process  # noqa: E402
+from tests.ledger_schema import create_ledger_table  # noqa: E402
 from wickr_emulator import SeedUser, WickrEmulator  # noqa: E402
 
 _ids = count(3_000_000)
@@ -133,103 +138,130 @@ def fidelity(emu: WickrEmulator) -> dict[str, Any]:
     return result
 
 
-# -- 1 and 2: batch latency and API cost -------------------------------------------------------------------------
+# -- 1 and 2: a batch as deployed (ledger on, warm container) against a naive baseline --------------------------
 def naive(client: Any, messages: list[list[str]]) -> None:
-    """The baseline: GetUser one user at a time, one BatchReinviteUser per message."""
+    """The baseline: GetUser one user at a time, one BatchReinviteUser per message, no ledger."""
     for ids in messages:
         pending = [uid for uid in ids if client.get_user(networkId=NETWORK, userId=uid).get("status") == 1]
         if pending:
             client.batch_reinvite_user(networkId=NETWORK, userIds=pending, clientToken=uuid.uuid4().hex)
 
 
-def batch_latency(emu: WickrEmulator, repeats: int = 3) -> list[dict[str, Any]]:
+def thread_cpu_s(names: tuple[str, ...] | None = None) -> float:
+    """CPU seconds of this process's main thread plus its threads whose names start with `names`.
+
+    Read per thread from /proc, so the emulator's and moto's threads (same process) are left out: this is our CPU.
+    """
+    wanted = {threading.main_thread().native_id}
+    for thread in threading.enumerate():
+        if names and thread.name.startswith(names):
+            wanted.add(thread.native_id)
+    ticks = 0
+    for tid in wanted:
+        try:
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class DynamoTimer:
+    """Counts DynamoDB requests and the wall time spent in them (mostly moto's: a single-threaded Python server)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.seconds = 0.0
+        self._started: dict[int, float] = {}
+        boto3.setup_default_session()
+        events = boto3.DEFAULT_SESSION.events
+        events.register("before-call.dynamodb", self._before)
+        events.register("after-call.dynamodb", self._after)
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+        self._started[threading.get_ident()] = time.perf_counter()
+
+    def _after(self, **_: Any) -> None:
+        self.seconds += time.perf_counter() - self._started.pop(threading.get_ident(), time.perf_counter())
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.seconds = 0.0
+
+
+def batch_as_deployed(emu: WickrEmulator, moto_url: str, repeats: int = 5) -> list[dict[str, Any]]:
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+    timer = DynamoTimer()
     rows = []
-    handler = fresh_container()
-    handler.lambda_handler(event_for([new_users(emu, 1)]), Ctx())  # warm: container and connections
-    concurrency = handler.container().settings.max_concurrency
-    client = raw_client()
-    naive(client, [new_users(emu, 1)])
-    for n_messages in (1, 5, 10):
-        users = n_messages * 10
-        handler_s, naive_s, calls = [], [], []
-        for _ in range(repeats):
-            messages = [new_users(emu, 10) for _ in range(n_messages)]
-            emu.reset_journal()
-            started = time.perf_counter()
-            response = handler.lambda_handler(event_for(messages), Ctx())
-            handler_s.append(time.perf_counter() - started)
-            assert response["batchItemFailures"] == [], response
-            calls.append(emu.calls())
-            assert all(emu.invites_sent(NETWORK, uid) == 1 for ids in messages for uid in ids)
-            messages = [new_users(emu, 10) for _ in range(n_messages)]
-            started = time.perf_counter()
-            naive(client, messages)
-            naive_s.append(time.perf_counter() - started)
-        floor_s = (math.ceil(users / concurrency) + math.ceil(users / 50)) * LATENCY_MS / 1000
-        row = {
-            "messages": n_messages,
-            "users": users,
-            "handler_ms": round(statistics.median(handler_s) * 1000, 1),
-            "naive_ms": round(statistics.median(naive_s) * 1000, 1),
-            "floor_ms": round(floor_s * 1000, 1),
-            "wickr_calls": statistics.median(calls),
-        }
-        row["speedup_vs_naive"] = round(row["naive_ms"] / row["handler_ms"], 2)
-        row["handler_over_floor"] = round(row["handler_ms"] / row["floor_ms"], 2)
-        row["wickr_calls_per_user"] = round(row["wickr_calls"] / users, 3)
-        log(f"batch latency: {row}")
-        rows.append(row)
+    for ledger in (True, False):
+        table = f"bench-{uuid.uuid4().hex[:8]}"
+        if ledger:
+            create_ledger_table(boto3.client("dynamodb"), table)
+        handler = fresh_container(**({"REINVITE_LEDGER_TABLE": table} if ledger else {}))
+        handler.lambda_handler(event_for([new_users(emu, 10)]), Ctx())  # warm: container, clients, connections
+        concurrency = handler.container().settings.max_concurrency
+        client = raw_client()
+        naive(client, [new_users(emu, 1)])
+        for n_messages, per_message in ((10, 10), (10, 50)):
+            users = n_messages * per_message
+            runs: list[dict[str, float]] = []
+            for _ in range(repeats):
+                messages = [new_users(emu, per_message) for _ in range(n_messages)]
+                emu.reset_journal()
+                timer.reset()
+                cpu, started = thread_cpu_s(("wickr",)), time.perf_counter()
+                response = handler.lambda_handler(event_for(messages), Ctx())
+                wall, cpu = time.perf_counter() - started, thread_cpu_s(("wickr",)) - cpu
+                assert response["batchItemFailures"] == [], response
+                assert all(emu.invites_sent(NETWORK, uid) == 1 for ids in messages for uid in ids)
+                handler_run = {
+                    "wall": wall,
+                    "cpu": cpu,
+                    "wickr": emu.calls(),
+                    "dynamodb": len(timer.calls),
+                    "dynamodb_s": timer.seconds,
+                }
+                messages = [new_users(emu, per_message) for _ in range(n_messages)]
+                cpu, started = thread_cpu_s(), time.perf_counter()
+                naive(client, messages)
+                naive_run = {"naive_wall": time.perf_counter() - started, "naive_cpu": thread_cpu_s() - cpu}
+                runs.append(handler_run | naive_run)
+            med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+            floor_s = (math.ceil(users / concurrency) + math.ceil(users / 50)) * LATENCY_MS / 1000
+            row = {
+                "ledger": ledger,
+                "messages": n_messages,
+                "users": users,
+                "handler_ms": round(med["wall"] * 1000, 1),
+                "of_which_dynamodb_ms": round(med["dynamodb_s"] * 1000, 1),
+                # moto's transactions cost ~5 ms an item; DynamoDB's own latency is single-digit ms a request.
+                "estimate_at_10ms_dynamodb_ms": round(
+                    (med["wall"] - med["dynamodb_s"] + med["dynamodb"] * 0.010) * 1000, 1
+                ),
+                "naive_ms": round(med["naive_wall"] * 1000, 1),
+                "floor_ms": round(floor_s * 1000, 1),
+                "speedup_vs_naive": round(med["naive_wall"] / med["wall"], 2),
+                "handler_cpu_ms": round(med["cpu"] * 1000, 1),
+                "naive_cpu_ms": round(med["naive_cpu"] * 1000, 1),
+                "cpu_vs_naive": round(med["cpu"] / med["naive_cpu"], 2) if med["naive_cpu"] else None,
+                "wickr_calls_per_user": round(med["wickr"] / users, 3),
+                "dynamodb_calls_per_user": round(med["dynamodb"] / users, 3),
+            }
+            log(f"batch as deployed: {row}")
+            rows.append(row)
+    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     return rows
 
 
-def api_cost_with_ledger(emu: WickrEmulator) -> dict[str, Any]:
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - moto is a dev tool, loaded only here
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{host}:{port}"
-        table = "bench-ledger"
-        boto3.client("dynamodb").create_table(
-            TableName=table,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.setup_default_session()
-        dynamo_calls: list[str] = []
-        boto3.DEFAULT_SESSION.events.register(
-            "before-call.dynamodb", lambda model, **_: dynamo_calls.append(model.name)
-        )
-        handler = fresh_container(REINVITE_LEDGER_TABLE=table)
-        messages = [new_users(emu, 10) for _ in range(10)]
-        emu.reset_journal()
-        started = time.perf_counter()
-        response = handler.lambda_handler(event_for(messages), Ctx())
-        elapsed = time.perf_counter() - started
-        assert response["batchItemFailures"] == [], response
-        users = 100
-        result = {
-            "users": users,
-            "wickr_calls_per_user": round(emu.calls() / users, 3),
-            "dynamodb_calls_per_user": round(len(dynamo_calls) / users, 3),
-            "dynamodb_calls": {op: dynamo_calls.count(op) for op in sorted(set(dynamo_calls))},
-            "handler_ms_with_ledger": round(elapsed * 1000, 1),
-        }
-        log(f"api cost with ledger: {result}")
-        return result
-    finally:
-        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-        boto3.DEFAULT_SESSION = None
-        server.stop()
-
-
 # -- 3: throughput under a rate limit ----------------------------------------------------------------------------
-def throughput(emu: WickrEmulator, max_rps: str) -> dict[str, Any]:
-    handler = fresh_container(WICKR_MAX_REQUESTS_PER_SECOND=max_rps)
+def throughput(emu: WickrEmulator, moto_url: str, max_rps: str) -> dict[str, Any]:
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+    table = f"bench-{uuid.uuid4().hex[:8]}"
+    create_ledger_table(boto3.client("dynamodb"), table)
+    handler = fresh_container(WICKR_MAX_REQUESTS_PER_SECOND=max_rps, REINVITE_LEDGER_TABLE=table)
     ids = new_users(emu, RATE_USERS)
-    queue = [ids[n : n + 5] for n in range(0, len(ids), 5)]  # messages of 5 users
+    queue = [ids[n : n + RATE_MESSAGE_USERS] for n in range(0, len(ids), RATE_MESSAGE_USERS)]
     emu.faults.rate_limit_rps = RATE_LIMIT  # refills the bucket
     emu.reset_journal()
     started = time.perf_counter()
@@ -246,6 +278,7 @@ def throughput(emu: WickrEmulator, max_rps: str) -> dict[str, Any]:
                 queue.append(users)  # redelivered later
     elapsed = time.perf_counter() - started
     emu.faults.rate_limit_rps = None
+    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     journal = emu.journal
     ok = sum(entry.status == 200 for entry in journal)
     reinvited = sum(emu.invites_sent(NETWORK, uid) >= 1 for uid in ids)
@@ -333,13 +366,13 @@ def plots(results: dict[str, Any]) -> None:
     mpl.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    rows = results["batch_latency"]
+    rows = [row for row in results["batch_as_deployed"] if row["ledger"]]
     labels = [f"{r['messages']} msg / {r['users']} users" for r in rows]
     x = range(len(rows))
     fig, ax = plt.subplots(figsize=(7, 4))
     width = 0.27
     ax.bar([i - width for i in x], [r["naive_ms"] for r in rows], width, label="naive (sequential)")
-    ax.bar(list(x), [r["handler_ms"] for r in rows], width, label="handler")
+    ax.bar(list(x), [r["handler_ms"] for r in rows], width, label="handler, ledger on (moto)")
     ax.bar([i + width for i in x], [r["floor_ms"] for r in rows], width, label="floor (round trips x latency)")
     ax.set_xticks(list(x), labels)
     ax.set_ylabel("ms per SQS batch")
@@ -347,7 +380,7 @@ def plots(results: dict[str, Any]) -> None:
     ax.set_title(f"Batch latency, Wickr latency {LATENCY_MS:.0f} ms")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(HERE / "batch_latency.png", dpi=110)
+    fig.savefig(OUT / "batch_latency.png", dpi=110)
     plt.close(fig)
 
     runs = results["throughput"]
@@ -363,7 +396,7 @@ def plots(results: dict[str, Any]) -> None:
     ax.set_title("Throughput under a rate limit")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(HERE / "throughput.png", dpi=110)
+    fig.savefig(OUT / "throughput.png", dpi=110)
     plt.close(fig)
 
 
@@ -379,20 +412,18 @@ def main() -> None:
         }
     }
     log(f"machine: {results['machine']}")
-    with WickrEmulator(page_size=100) as emu:
+    with WickrEmulator(page_size=100) as emu, moto_process() as moto_url:
         os.environ["AWS_ENDPOINT_URL_WICKR"] = emu.url
         emu.faults.latency_ms = LATENCY_MS
         results["fidelity"] = fidelity(emu)
-        results["batch_latency"] = batch_latency(emu)
-        results["api_cost_with_ledger"] = api_cost_with_ledger(emu)
-        results["throughput"] = [throughput(emu, "0"), throughput(emu, "18")]
+        results["batch_as_deployed"] = batch_as_deployed(emu, moto_url)
+        results["throughput"] = [throughput(emu, moto_url, "0"), throughput(emu, moto_url, "18")]
         results["cold_start"] = cold_start(emu)
-    sweep = ROOT / "src" / "reinviter" / "sweep.py"
-    results["sweep_scale"] = "not measured yet (sweep.py exists)" if sweep.exists() else "skipped: no sweep.py"
     results["seconds"] = round(time.perf_counter() - started, 1)
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     plots(results)
-    log(f"done in {results['seconds']} s: bench/results.json, bench/batch_latency.png, bench/throughput.png")
+    log(f"done in {results['seconds']} s: {OUT.relative_to(ROOT)}/ (results.json and the plots; not tracked by git)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from bench.__main__ import ENV, Ctx, fresh_container, log  # sets the environmen
 from wickr_emulator import SeedUser, WickrEmulator
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE / "results"  # ignored by git: a run never dirties the tree
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "1000,10000,30000,100000").split(","))
 USERS_PER_MESSAGE = 50
 ENTRIES_PER_BATCH = 10
@@ -116,7 +117,7 @@ def plot(rows: list[dict[str, Any]]) -> None:
     ax.set_title("Sweep scale")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(HERE / "sweep_scale.png", dpi=110)
+    fig.savefig(OUT / "sweep_scale.png", dpi=110)
     plt.close(fig)
 
 
@@ -160,7 +161,8 @@ def main() -> None:
         "rows": rows,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    (HERE / "sweep_scale.json").write_text(json.dumps(results, indent=2) + "\n")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "sweep_scale.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(rows)
     log(f"done in {results['seconds']} s: bench/sweep_scale.json, bench/sweep_scale.png")
 

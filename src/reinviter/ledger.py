@@ -60,6 +60,9 @@ LEDGER_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_S,
     read_timeout=READ_TIMEOUT_S,
     retries={"mode": "standard", "total_max_attempts": 1},  # retries are ours: each must fit the deadline
+    # Every request is built here from fixed shapes (and DynamoDB validates them again): botocore's client-side
+    # check of a 50-update transaction cost half of the ledger's CPU (43 vs 21 ms a claim and settle, measured).
+    parameter_validation=False,
 )
 
 

@@ -2,7 +2,8 @@
 
 SOAK_MESSAGES sets the size (default 100 messages of 5 users, plus 20 poison messages); the issue's full size is
 `SOAK_MESSAGES=1000`. SOAK_SWEEP_MESSAGES (default 6) adds messages of 50 users, what the sweep queues, so full
-50-user calls go through the ledger under the same faults. Wickr answers 10% of calls 429 and 2% 500, and fails 1% of users in BatchReinviteUser.
+50-user calls go through the ledger under the same faults. Wickr answers 10% of calls 429 and 2% 500, and fails 1% of
+users in BatchReinviteUser.
 
 Lambda makes a failed message visible again only after the queue's visibility timeout (1380 s in the template), which
 is longer than the ledger's claim lease: a redelivery finds its own stale claim expired and replays it. The poller
