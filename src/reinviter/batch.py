@@ -1,15 +1,14 @@
 """One batch's way through the stages: ledger read, GetUser verdicts, claims, calls and settles.
 
-A `BatchRun` makes every decision and holds every piece of state of one batch, but starts no thread and waits for
-nothing: the service feeds it the answers of Wickr calls as they complete (and the model-based test feeds it
-answers in any order it likes, crashing runs in between). Ledger writes are made here, on the thread that drives
-the run, so no work on the worker pool ever waits for other work on that pool.
+A `BatchRun` makes every decision and holds every piece of state of one batch, but makes no call and waits for
+nothing after its first ledger read: it says which Wickr calls and ledger writes to make, and the service feeds it
+their answers as they complete (the model-based test feeds them in any order it likes, crashing runs in between).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, PermanentWickrError, WickrAccessError, WickrError
@@ -61,6 +60,7 @@ class BatchRun:
         self._planner = ChunkPlanner(dict(requesters), per_message=not use_ledger, owners=dict(owners))
         self._records: dict[UserKey, LedgerRecord] = {}
         self._replays: set[str] = set()
+        self._claim_rounds: dict[str, int] = {}
         self._circuit: dict[str, WickrError] = {}
 
     # -- ledger read --------------------------------------------------------------------------------------------
@@ -119,78 +119,83 @@ class BatchRun:
         return chunk
 
     # -- GetUser answers ----------------------------------------------------------------------------------------
-    def checked(self, key: UserKey, state: UserState, deadline: Deadline) -> list[Chunk]:
-        """GetUser answered: the calls that became ready (claimed) because of it."""
+    def checked(self, key: UserKey, state: UserState) -> list[Chunk]:
+        """GetUser answered: the calls that became full because of it, to claim."""
         self.outcomes.count(Metric.USERS_CHECKED)
         if state is UserState.PENDING:
-            return self._claim_all(self._planner.confirmed(key), deadline)
+            return self._to_claim(self._planner.confirmed(key))
         self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
-        return self._claim_all(self._planner.settled(key, spoils=False), deadline)
+        return self._to_claim(self._planner.settled(key, spoils=False))
 
-    def check_failed(self, key: UserKey, error: WickrError, deadline: Deadline) -> list[Chunk]:
+    def check_failed(self, key: UserKey, error: WickrError) -> list[Chunk]:
         """GetUser gave no answer: the user fails (its message is retried)."""
         self._trip(key.network_id, error)
         self.outcomes.record([key], _verdict(error), f"GetUser: {error.code or error}")
-        return self._claim_all(self._planner.settled(key, spoils=True), deadline)
+        return self._to_claim(self._planner.settled(key, spoils=True))
 
-    def flush(self, deadline: Deadline) -> list[Chunk]:
-        """Every check is done: claim the partly filled calls."""
+    def flush(self) -> list[Chunk]:
+        """Every check is in: the partly filled calls, to claim."""
         held_back = self._planner.spoiled()
         self.outcomes.record(held_back, Verdict.UNFINISHED, "held back: another user of its message was not checked")
-        return self._claim_all(self._planner.flush(), deadline)
+        return self._to_claim(self._planner.flush())
 
     # -- claims -------------------------------------------------------------------------------------------------
-    def _claim_all(self, plan: Iterable[Chunk], deadline: Deadline) -> list[Chunk]:
-        ready: list[Chunk] = []
+    def _to_claim(self, plan: list[Chunk]) -> list[Chunk]:
+        if not self._dry_run:
+            return plan
         for chunk in plan:
-            if self._dry_run:
-                self.outcomes.record(chunk.users(), Verdict.WOULD_REINVITE, "dry run")
-                logger.info(
-                    "dry run: would reinvite",
-                    network_id=chunk.network_id,
-                    count=len(chunk.user_ids),
-                    user_ids=chunk.user_ids,
-                )
-                continue
-            claimed = self._claim(chunk, deadline)
-            if claimed is not None:
-                ready.append(claimed)
-        return ready
+            self.outcomes.record(chunk.users(), Verdict.WOULD_REINVITE, "dry run")
+            logger.info(
+                "dry run: would reinvite",
+                network_id=chunk.network_id,
+                count=len(chunk.user_ids),
+                user_ids=chunk.user_ids,
+            )
+        return []
 
-    def _claim(self, chunk: Chunk, deadline: Deadline) -> Chunk | None:
-        for _ in range(CLAIM_ROUNDS):
-            try:
-                refused = self._ledger.claim(chunk, {key: self._records.get(key) for key in chunk.users()}, deadline)
-            except LedgerUnavailable as error:
-                # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
-                self._ledger_failed(chunk.users(), "claim", error)
-                return None
-            if not refused:
-                return chunk
-            now = self._clock()
-            retry: list[UserKey] = []
-            for key in chunk.users():
-                if key in refused:
-                    record = refused[key]
-                    self._records.pop(key, None)
-                    if record is not None:
-                        self._records[key] = record
-                    decision = decide(record, now, self._policy)
-                    if decision.status is not Status.ELIGIBLE:
-                        skip = decision.status in (Status.COOLDOWN, Status.GIVEN_UP)
-                        verdict = Verdict.SKIPPED if skip else Verdict.UNFINISHED
-                        self.outcomes.record([key], verdict, decision.reason(record))
-                        continue
-                retry.append(key)
-            if not retry:
-                return None
-            chunk = self._planner.chunk(retry)  # fewer users: a new call with a new token
-        self.outcomes.record(chunk.users(), Verdict.UNFINISHED, "contended: records kept changing")
-        return None
+    def seen(self, chunk: Chunk) -> dict[UserKey, LedgerRecord | None]:
+        """The records a claim of this call expects (as read, or as a refusal showed them)."""
+        return {key: self._records.get(key) for key in chunk.users()}
+
+    def claimed(
+        self, chunk: Chunk, answer: Mapping[UserKey, LedgerRecord | None] | LedgerUnavailable
+    ) -> tuple[Chunk | None, Chunk | None]:
+        """The ledger answered a claim: (the call to send, or None; a smaller call to claim instead, or None)."""
+        if isinstance(answer, LedgerUnavailable):
+            # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
+            self._ledger_failed(chunk.users(), "claim", answer)
+            return None, None
+        if not answer:
+            return chunk, None
+        now = self._clock()
+        retry: list[UserKey] = []
+        for key in chunk.users():
+            if key in answer:
+                record = answer[key]
+                self._records.pop(key, None)
+                if record is not None:
+                    self._records[key] = record
+                decision = decide(record, now, self._policy)
+                if decision.status is not Status.ELIGIBLE:
+                    skip = decision.status in (Status.COOLDOWN, Status.GIVEN_UP)
+                    self.outcomes.record(
+                        [key], Verdict.SKIPPED if skip else Verdict.UNFINISHED, decision.reason(record)
+                    )
+                    continue
+            retry.append(key)
+        if not retry:
+            return None, None
+        rounds = self._claim_rounds.pop(chunk.token, 1)
+        if rounds >= CLAIM_ROUNDS:
+            self.outcomes.record(retry, Verdict.UNFINISHED, "contended: records kept changing")
+            return None, None
+        smaller = self._planner.chunk(retry)  # fewer users: a new call with a new token (nothing was sent)
+        self._claim_rounds[smaller.token] = rounds + 1
+        return None, smaller
 
     # -- BatchReinviteUser answers ------------------------------------------------------------------------------
-    def sent(self, chunk: Chunk, receipt: ReinviteReceipt, deadline: Deadline) -> None:
-        """Wickr answered the call: report the requested users, then record the answer in the ledger."""
+    def sent(self, chunk: Chunk, receipt: ReinviteReceipt) -> dict[UserKey, int]:
+        """Wickr answered the call: report the requested users; returns the attempt counts its settle needs."""
         for key in chunk.users():
             if key not in self._requested:
                 continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
@@ -199,29 +204,32 @@ class BatchRun:
             else:
                 reason = receipt.failed.get(key.user_id, "missing from the answer")
                 self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {reason}")
-        attempts = {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
-        try:
-            given_up = self._ledger.settle(chunk, receipt, attempts, deadline.for_cleanup())
-        except LedgerUnavailable as error:
+        return {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
+
+    def settled(self, chunk: Chunk, answer: list[UserKey] | LedgerUnavailable) -> None:
+        """The ledger answered a settle: count and log who reached the attempt cap."""
+        if isinstance(answer, LedgerUnavailable):
             # The claim stays; its replay after the lease gets Wickr's stored answer and settles it then.
             logger.warning(
-                "ledger settle failed, the claim will be replayed", network_id=chunk.network_id, error=str(error)
+                "ledger settle failed, claim left for replay", network_id=chunk.network_id, error=str(answer)
             )
             return
-        self.outcomes.count(Metric.USERS_GIVEN_UP, len(given_up))
-        for key in given_up:
+        self.outcomes.count(Metric.USERS_GIVEN_UP, len(answer))
+        for key in answer:
             logger.warning("user given up", network_id=key.network_id, user_id=key.user_id)
 
-    def send_failed(self, chunk: Chunk, error: WickrError, deadline: Deadline) -> None:
-        """The call gave no answer. Only a call that certainly never reached Wickr is released, and never a replay."""
+    def send_failed(self, chunk: Chunk, error: WickrError) -> bool:
+        """The call gave no answer. True: release it (it certainly never reached Wickr, and it is not a replay)."""
         self._trip(chunk.network_id, error)
-        if chunk.token not in self._replays and not error.maybe_sent:
-            try:
-                self._ledger.release(chunk, deadline.for_cleanup())
-            except LedgerUnavailable as failure:  # the claim expires; its replay is the first call Wickr sees
-                logger.warning("ledger release failed", network_id=chunk.network_id, error=str(failure))
         requested = [key for key in chunk.users() if key in self._requested]
         self.outcomes.record(requested, _verdict(error), f"BatchReinviteUser: {error.code or error}")
+        return chunk.token not in self._replays and not error.maybe_sent
+
+    @staticmethod
+    def released(chunk: Chunk, answer: LedgerUnavailable | None) -> None:
+        """The ledger answered a release; a failed one only delays the users until the lease ends."""
+        if answer is not None:
+            logger.warning("ledger release failed", network_id=chunk.network_id, error=str(answer))
 
     # -- per network circuit ------------------------------------------------------------------------------------
     def blocked(self, network_id: str) -> WickrError | None:

@@ -28,6 +28,9 @@ from reinviter.wickr import WickrGateway, wickr_client
 CURSORS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
 
 
+LEDGER_WORKERS = 2  # a claim and a settle of different calls at once; DynamoDB answers in milliseconds
+
+
 @dataclass(frozen=True, slots=True)
 class Container:
     """What lives as long as the Lambda container: settings, the gateway, the worker pool, the service, the sweep."""
@@ -60,6 +63,8 @@ def container() -> Container:
         concurrency=settings.max_concurrency,
         policy=settings.policy,
         ledger=ledger,
+        # Its own threads: a claim or a settle never waits behind Wickr calls, and Wickr calls never wait for DynamoDB.
+        ledger_pool=ThreadPoolExecutor(max_workers=LEDGER_WORKERS, thread_name_prefix="ledger"),
         dry_run=settings.dry_run,
     )
     queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None

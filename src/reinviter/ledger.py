@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from reinviter.deadline import Deadline
 from reinviter.models import ReinviteReceipt, UserKey
+from reinviter.observability import logger
 from reinviter.planning import Chunk
 
 if TYPE_CHECKING:
@@ -420,6 +421,7 @@ class DynamoLedger:
         problem = ""
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
+                logger.info("ledger request retried", step=step, attempt=attempt + 1, problem=problem)
                 delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**attempt)
                 if not deadline.allows(delay + CALL_BUDGET_S):
                     raise LedgerDeadline(f"{step}: no time left for a retry ({problem})")

@@ -71,8 +71,11 @@ def test_finding_1_a_full_batch_with_the_ledger_reinvites_each_user_once(  # noq
     items = table_items(dynamodb, ledger_table)
     assert all(items[f"user#{DEMO_NETWORK}#{uid}"]["attempts"] == {"N": "1"} for uid in user_ids)
     assert not any("claim_token" in item for item in items.values())
-    # 5 reads of 100 keys, one claim and one settle per 50-user call: 0.05 DynamoDB requests a user.
-    assert dict(proxy.seen) == {"BatchGetItem": 5, "TransactWriteItems": 2 * BATCH_SIZE}
+    # 5 reads of 100 keys, one claim and one settle per 50-user call: 0.05 DynamoDB requests a user. moto takes up to
+    # a second for a 50-update transaction on this table, so a loaded machine may see a read timeout and our retry.
+    assert proxy.seen["BatchGetItem"] == 5
+    assert 2 * BATCH_SIZE <= proxy.seen["TransactWriteItems"] <= 2 * BATCH_SIZE + 4
+    assert set(proxy.seen) == {"BatchGetItem", "TransactWriteItems"}
     assert emitted_metrics(capsys.readouterr().out)["UsersReinvited"] == len(user_ids)
 
 

@@ -1,5 +1,5 @@
-"""Model-based test of the reinvite core: up to three invocations interleaving reads, checks, claims, Wickr calls,
-settles, crashes, lost answers (Wickr's and DynamoDB's) and replays after the lease, on a fake clock.
+"""Model-based test of the reinvite core: invocations interleaving reads, checks, claims, Wickr calls, settles,
+releases, crashes, lost answers (Wickr's and DynamoDB's) and replays after the lease, on a fake clock.
 
 It drives the real `BatchRun` (every decision the service makes) over `InMemoryLedger` (the DynamoDB adapter's
 semantics, kept honest by tests/integration/test_ledger_contract.py) and a Wickr that remembers its tokens. After
@@ -11,7 +11,9 @@ done, without faults: every message completes and every user was invited, so not
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
@@ -21,7 +23,7 @@ from reinviter.batch import BatchRun
 from reinviter.deadline import Deadline
 from reinviter.errors import WickrError
 from reinviter.intake import Request
-from reinviter.ledger import Policy
+from reinviter.ledger import LedgerUnavailable, Policy
 from reinviter.models import ReinviteReceipt, UserKey, UserState
 from reinviter.observability import logger
 from reinviter.planning import Chunk
@@ -50,15 +52,18 @@ class Message:
 
 @dataclass
 class Invocation:
+    """One invocation's BatchRun and the calls it asked for that have not been answered yet."""
+
     run: BatchRun
     messages: list[Message]
     checks: list[UserKey]
     ready: list[Chunk] = field(default_factory=list)  # claimed, not yet called
     in_flight: list[tuple[Chunk, ReinviteReceipt | WickrError]] = field(default_factory=list)  # called, unanswered
+    ledger: list[tuple[str, Chunk, Any]] = field(default_factory=list)  # writes asked for: claim, settle, release
     flushed: bool = False
 
     def idle(self) -> bool:
-        return not self.checks and self.flushed and not self.ready and not self.in_flight
+        return not (self.checks or not self.flushed or self.ready or self.in_flight or self.ledger)
 
 
 class CoreModel(RuleBasedStateMachine):
@@ -84,28 +89,11 @@ class CoreModel(RuleBasedStateMachine):
     def available(self) -> list[Message]:
         return [m for m in self.messages if not m.done and not m.in_flight and m.visible_at <= self.now]
 
-    def pick(self, data: st.DataObject, wanted: str) -> Invocation:
-        ids = sorted(key for key, inv in self.invocations.items() if getattr(self, wanted)(inv))
-        return self.invocations[data.draw(st.sampled_from(ids))]
+    def pick(self, data: st.DataObject, can: Callable[[Invocation], bool]) -> Invocation:
+        return self.invocations[data.draw(st.sampled_from(sorted(k for k, i in self.invocations.items() if can(i))))]
 
-    @staticmethod
-    def can_check(inv: Invocation) -> bool:
-        return bool(inv.checks)
-
-    @staticmethod
-    def can_flush(inv: Invocation) -> bool:
-        return not inv.checks and not inv.flushed
-
-    @staticmethod
-    def can_call(inv: Invocation) -> bool:
-        return bool(inv.ready)
-
-    @staticmethod
-    def can_answer(inv: Invocation) -> bool:
-        return bool(inv.in_flight)
-
-    def any_inv(self, wanted: str) -> bool:
-        return any(getattr(self, wanted)(inv) for inv in self.invocations.values())
+    def any_inv(self, can: Callable[[Invocation], bool]) -> bool:
+        return any(can(inv) for inv in self.invocations.values())
 
     # -- the world ----------------------------------------------------------------------------------------------
     @rule(users=st.lists(st.sampled_from(USERS), min_size=1, max_size=2, unique=True))
@@ -146,10 +134,10 @@ class CoreModel(RuleBasedStateMachine):
         inv = self.invocations[number]
         stop = data.draw(st.sampled_from(["crashes after the calls", "completes", "crashes after the claims"]))
         while inv.checks:
-            self.getuser_answers_for(inv, data)
-        self.next_fault = data.draw(LEDGER_FAULTS)
-        inv.ready += inv.run.flush(NEVER)
-        inv.flushed = True
+            self.answer_check(inv, data)
+        self.flush(inv)
+        while inv.ledger:
+            self.answer_ledger(inv, data)
         if stop == "crashes after the claims":
             self.crash(number)
             return
@@ -158,36 +146,68 @@ class CoreModel(RuleBasedStateMachine):
         if stop == "crashes after the calls":
             self.crash(number)
             return
-        while inv.in_flight:
-            self.handle_answer(inv, data)
+        while inv.in_flight or inv.ledger:
+            if inv.in_flight:
+                self.answer_call(inv, data)
+            else:
+                self.answer_ledger(inv, data)
         self.report(self.invocations.pop(number))
 
-    @precondition(lambda self: self.any_inv("can_check"))
+    @precondition(lambda self: self.any_inv(lambda inv: bool(inv.checks)))
     @rule(data=st.data())
     def getuser_answers(self, data: st.DataObject) -> None:
-        self.getuser_answers_for(self.pick(data, "can_check"), data)
+        self.answer_check(self.pick(data, lambda inv: bool(inv.checks)), data)
 
-    def getuser_answers_for(self, inv: Invocation, data: st.DataObject) -> None:
+    def answer_check(self, inv: Invocation, data: st.DataObject) -> None:
         answered = data.draw(st.sampled_from([True, True, False]))
         key = inv.checks.pop(data.draw(st.integers(0, len(inv.checks) - 1)))
-        self.next_fault = data.draw(LEDGER_FAULTS)
         if answered:
-            inv.ready += inv.run.checked(key, UserState.PENDING, NEVER)
+            claims = inv.run.checked(key, UserState.PENDING)
         else:
-            inv.ready += inv.run.check_failed(key, retryable(500, maybe_sent=False), NEVER)
+            claims = inv.run.check_failed(key, retryable(500, maybe_sent=False))
+        inv.ledger += [("claim", chunk, None) for chunk in claims]
 
-    @precondition(lambda self: self.any_inv("can_flush"))
+    @precondition(lambda self: self.any_inv(lambda inv: not inv.checks and not inv.flushed))
     @rule(data=st.data())
     def checks_are_done(self, data: st.DataObject) -> None:
-        inv = self.pick(data, "can_flush")
-        self.next_fault = data.draw(LEDGER_FAULTS)
-        inv.ready += inv.run.flush(NEVER)
+        self.flush(self.pick(data, lambda inv: not inv.checks and not inv.flushed))
+
+    @staticmethod
+    def flush(inv: Invocation) -> None:
+        inv.ledger += [("claim", chunk, None) for chunk in inv.run.flush()]
         inv.flushed = True
 
-    @precondition(lambda self: self.any_inv("can_call"))
+    @precondition(lambda self: self.any_inv(lambda inv: bool(inv.ledger)))
+    @rule(data=st.data())
+    def the_ledger_answers(self, data: st.DataObject) -> None:
+        self.answer_ledger(self.pick(data, lambda inv: bool(inv.ledger)), data)
+
+    def answer_ledger(self, inv: Invocation, data: st.DataObject) -> None:
+        step, chunk, detail = inv.ledger.pop(data.draw(st.integers(0, len(inv.ledger) - 1)))
+        self.next_fault = data.draw(LEDGER_FAULTS)
+        try:
+            if step == "claim":
+                answer: Any = self.ledger.claim(chunk, inv.run.seen(chunk), NEVER)
+            elif step == "settle":
+                answer = self.ledger.settle(chunk, detail[0], detail[1], NEVER)
+            else:
+                self.ledger.release(chunk, NEVER)
+                answer = None
+        except LedgerUnavailable as error:
+            answer = error
+        if step == "claim":
+            send, again = inv.run.claimed(chunk, answer)
+            inv.ready += [send] if send is not None else []
+            inv.ledger += [("claim", again, None)] if again is not None else []
+        elif step == "settle":
+            inv.run.settled(chunk, answer)
+        else:
+            inv.run.released(chunk, answer)
+
+    @precondition(lambda self: self.any_inv(lambda inv: bool(inv.ready)))
     @rule(data=st.data())
     def wickr_is_called(self, data: st.DataObject) -> None:
-        self.call_wickr(self.pick(data, "can_call"), data)
+        self.call_wickr(self.pick(data, lambda inv: bool(inv.ready)), data)
 
     def call_wickr(self, inv: Invocation, data: st.DataObject) -> None:
         outcome = data.draw(st.sampled_from(["refused", "answered", "answered", "answer lost"]))
@@ -198,18 +218,18 @@ class CoreModel(RuleBasedStateMachine):
         receipt = self.wickr.reinvite(chunk.network_id, list(chunk.user_ids), chunk.token, NEVER)
         inv.in_flight.append((chunk, receipt if outcome == "answered" else retryable(500, maybe_sent=True)))
 
-    @precondition(lambda self: self.any_inv("can_answer"))
+    @precondition(lambda self: self.any_inv(lambda inv: bool(inv.in_flight)))
     @rule(data=st.data())
     def the_answer_is_handled(self, data: st.DataObject) -> None:
-        self.handle_answer(self.pick(data, "can_answer"), data)
+        self.answer_call(self.pick(data, lambda inv: bool(inv.in_flight)), data)
 
-    def handle_answer(self, inv: Invocation, data: st.DataObject) -> None:
+    @staticmethod
+    def answer_call(inv: Invocation, data: st.DataObject) -> None:
         chunk, answer = inv.in_flight.pop(data.draw(st.integers(0, len(inv.in_flight) - 1)))
-        self.next_fault = data.draw(LEDGER_FAULTS)
         if isinstance(answer, ReinviteReceipt):
-            inv.run.sent(chunk, answer, NEVER)
-        else:
-            inv.run.send_failed(chunk, answer, NEVER)
+            inv.ledger.append(("settle", chunk, (answer, inv.run.sent(chunk, answer))))
+        elif inv.run.send_failed(chunk, answer):
+            inv.ledger.append(("release", chunk, None))
 
     # Hypothesis orders rules by their number of arguments and draws the first ones most: the crash rule has three so
     # that it comes last, or it would end most invocations before they got anywhere interesting.
@@ -269,20 +289,22 @@ class CoreModel(RuleBasedStateMachine):
 
     def sqs_delivers_alone(self, message: Message) -> None:
         message.receives += 1
-        run = BatchRun(
-            [Request(message.message_id, NETWORK, message.user_ids, message.receives)],
-            self.ledger,
-            self.policy,
-            self.clock,
-            use_ledger=True,
-        )
-        checks, ready = run.admit(NEVER)
-        for key in checks:
-            ready += run.checked(key, UserState.PENDING, NEVER)
-        ready += run.flush(NEVER)
-        for chunk in ready:
-            run.sent(chunk, self.wickr.reinvite(chunk.network_id, list(chunk.user_ids), chunk.token, NEVER), NEVER)
-        self.report(Invocation(run, [message], []))
+        request = Request(message.message_id, NETWORK, message.user_ids, message.receives)
+        inv = Invocation(BatchRun([request], self.ledger, self.policy, self.clock, use_ledger=True), [message], [])
+        inv.checks, inv.ready = inv.run.admit(NEVER)
+        while not inv.idle():
+            if inv.checks:
+                key = inv.checks.pop()
+                inv.ledger += [("claim", chunk, None) for chunk in inv.run.checked(key, UserState.PENDING)]
+            elif not inv.flushed:
+                self.flush(inv)
+            elif inv.ledger:
+                self.answer_ledger(inv, Script(0, None))  # type: ignore[arg-type]
+            elif inv.ready:
+                self.call_wickr(inv, Script("answered", 0))  # type: ignore[arg-type]
+            else:
+                self.answer_call(inv, Script(0))  # type: ignore[arg-type]
+        self.report(inv)
 
 
 CoreModel.TestCase.settings = settings(
@@ -313,7 +335,7 @@ class Script:
 def _run(model: CoreModel, *steps: tuple[str, tuple[object, ...]]) -> None:
     for name, args in steps:
         if name == "message":
-            model.onboarding_sends_a_message(list(args))
+            model.onboarding_sends_a_message(list(args))  # type: ignore[arg-type]
         elif name == "time":
             model.time_passes(float(args[0]))  # type: ignore[arg-type]
         else:
@@ -324,22 +346,19 @@ def _run(model: CoreModel, *steps: tuple[str, tuple[object, ...]]) -> None:
     model.teardown()
 
 
-# an_invocation_runs_through draws: batch, read fault, stop, then per check (answered, index, claim fault), the flush's
-# claim fault, per call (outcome, index), per answer (index, settle fault).
-ONE_USER_CALLED = ("crashes after the calls", True, 0, None, None, "answered", 0)
-
-
+# an_invocation_runs_through draws, for one user: the batch, the read's fault, where it stops, the check (answered,
+# index), the claim (index, fault), the call (outcome, index), its answer (index), the settle or release (index, fault).
 def test_a_replay_refused_by_wickr_keeps_its_claim_so_a_later_request_cannot_send_again() -> None:
     _run(
         CoreModel(),
         ("message", ("1001",)),
-        ("run", (0, None, *ONE_USER_CALLED)),  # sent, then the invocation dies before recording it
+        ("run", (0, None, "crashes after the calls", True, 0, 0, None, "answered", 0)),  # sent, never recorded
         ("time", (LEASE_S + 1,)),
         ("message", ("1001",)),
-        ("run", (1, None, "completes", None, "refused", 0, 0, None)),  # the replay: every attempt answered 429
+        ("run", (1, None, "completes", "refused", 0, 0, 0, None)),  # the replay: every attempt answered 429
         ("message", ("1001",)),
         # Choices for a user that is free again; the claim kept by the replay leaves them unused.
-        ("run", (2, None, "completes", True, 0, None, None, "answered", 0, 0, None)),
+        ("run", (2, None, "completes", True, 0, 0, None, "answered", 0, 0, 0, None)),
     )
 
 
@@ -347,9 +366,9 @@ def test_a_claim_whose_answer_was_lost_is_replayed_not_doubled() -> None:
     _run(
         CoreModel(),
         ("message", ("1001", "1002")),
-        ("run", (0, None, "completes", True, 0, None, True, 0, None, "lose")),  # the claim applied, answer lost
+        ("run", (0, None, "completes", True, 0, True, 0, 0, "lose")),  # the claim applied, its answer lost
         ("time", (VISIBILITY_S + 1,)),
-        ("run", (0, None, "completes", None, "answered", 0, 0, None)),  # the redelivery replays the orphan claim
+        ("run", (0, None, "completes", "answered", 0, 0, 0, None)),  # the redelivery replays the orphan claim
     )
 
 
@@ -358,9 +377,9 @@ def test_a_lost_settle_is_replayed_and_counted_once() -> None:
     _run(
         model,
         ("message", ("1001",)),
-        ("run", (0, None, "completes", True, 0, None, None, "answered", 0, 0, "fail")),  # settle never written
+        ("run", (0, None, "completes", True, 0, 0, None, "answered", 0, 0, 0, "fail")),  # settle never written
         ("time", (LEASE_S + 1,)),
         ("message", ("1001",)),
-        ("run", (1, None, "completes", None, "answered", 0, 0, None)),  # replayed: Wickr answers from memory
+        ("run", (1, None, "completes", "answered", 0, 0, 0, None)),  # replayed: Wickr answers from memory
     )
     assert model.ledger.records[UserKey(NETWORK, "1001")].attempts == 1
