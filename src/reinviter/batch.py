@@ -49,11 +49,13 @@ class BatchRun:
         self._dry_run = dry_run
         requesters: dict[UserKey, list[Requester]] = defaultdict(list)
         owners: dict[str, list[UserKey]] = defaultdict(list)
-        for request in self.requests:
+        for position, request in enumerate(self.requests):
             for user_id in request.user_ids:
                 key = UserKey(request.network_id, user_id)
                 if key not in requesters:
-                    owners[request.message_id].append(key)  # a user named twice belongs to the first message
+                    # A user named twice belongs to the first request. Keyed by position: a batch that repeats a
+                    # message id (SQS never does; a hand-made event may) still keeps each request's own call.
+                    owners[str(position)].append(key)
                 requesters[key].append(Requester(request.message_id, request.receive_count if use_ledger else None))
         self.users = list(requesters)
         self._requested = set(self.users)

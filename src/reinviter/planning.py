@@ -71,8 +71,8 @@ class ChunkPlanner:
     """Turns confirmed-pending users into calls as they are confirmed.
 
     `requesters` names, for each user, the requests that asked for it (in batch order). `per_message` is the
-    no-ledger mode (see the module docstring): `owners` then maps each message to the users it owns (a user named
-    by two messages of a batch belongs to the first).
+    no-ledger mode (see the module docstring): `owners` then maps each request (by any key unique in the batch) to
+    the users it owns (a user named by two requests of a batch belongs to the first).
     """
 
     requesters: dict[UserKey, list[Requester]]
@@ -93,6 +93,8 @@ class ChunkPlanner:
     def chunk(self, keys: Sequence[UserKey]) -> Chunk:
         """One call for these users of one network (at most 50), its token from their requesters."""
         network_id = keys[0].network_id
+        if any(key.network_id != network_id for key in keys):
+            raise ValueError("a BatchReinviteUser call addresses one network")
         user_ids = sorted((key.user_id for key in keys), key=_by_id)
         salt = {requester.salt() for key in keys for requester in self.requesters.get(key, ())}
         return Chunk(network_id, tuple(user_ids), client_token(network_id, user_ids, salt))
