@@ -100,3 +100,25 @@ def drain(sqs: Any, queue_url: str, handler: Handler, *, max_batches: int = 100)
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
     raise AssertionError(f"queue not drained after {max_batches} batches")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The ledger's wall clock, held still and moved by the test (`clock[0] += seconds`)."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr("reinviter.ledger.wall_clock", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def crash_in_next_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next invocation dies between its Wickr call and the ledger's settle (later ones settle normally)."""
+    from reinviter.ledger import DynamoLedger
+
+    real_settle = DynamoLedger.settle
+
+    def crash_once(self: DynamoLedger, *args: Any) -> list[Any]:
+        monkeypatch.setattr(DynamoLedger, "settle", real_settle)
+        raise RuntimeError("injected: the invocation dies between the Wickr call and the ledger update")
+
+    monkeypatch.setattr(DynamoLedger, "settle", crash_once)

@@ -27,13 +27,6 @@ def proxy(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
         yield faults
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    now = [1_800_000_000.0]
-    monkeypatch.setattr("reinviter.ledger.wall_clock", lambda: now[0])
-    return now
-
-
 def _invoke(records: list[dict[str, Any]], remaining_ms: int = 60_000) -> dict[str, Any]:
     from reinviter.handler import lambda_handler
 
@@ -80,17 +73,10 @@ def test_finding_1_a_full_batch_with_the_ledger_reinvites_each_user_once(  # noq
 
 
 def test_finding_2_a_replay_refused_by_429s_is_never_released(
-    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], monkeypatch: pytest.MonkeyPatch
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], crash_in_next_settle: None
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S, DynamoLedger
+    from reinviter.ledger import CLAIM_LEASE_S
 
-    real_settle = DynamoLedger.settle
-
-    def crash_once(self: DynamoLedger, *args: Any) -> list[Any]:
-        monkeypatch.setattr(DynamoLedger, "settle", real_settle)
-        raise RuntimeError("injected: the invocation dies between the Wickr call and the ledger update")
-
-    monkeypatch.setattr(DynamoLedger, "settle", crash_once)
     with pytest.raises(RuntimeError, match="injected"):
         _invoke([sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001"]}, message_id="m-1")])
     token = table_items(dynamodb, ledger_table)[f"user#{DEMO_NETWORK}#1001"]["claim_token"]["S"]

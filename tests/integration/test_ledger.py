@@ -26,14 +26,6 @@ def _reinvite_journal(emu: WickrEmulator) -> list[Any]:
     return [entry for entry in emu.journal if entry.operation == "BatchReinviteUser"]
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The ledger's wall clock, held still and moved by the test (`clock[0] += seconds`)."""
-    now = [1_800_000_000.0]
-    monkeypatch.setattr("reinviter.ledger.wall_clock", lambda: now[0])
-    return now
-
-
 def test_cooldown_skips_a_second_reinvite_from_another_message_and_invocation(
     emulator: WickrEmulator,
     ledger_table: str,
@@ -137,17 +129,10 @@ def test_concurrent_invocations_naming_the_same_users_reinvite_each_once(
 
 
 def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_nothing_twice(
-    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], monkeypatch: pytest.MonkeyPatch
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], crash_in_next_settle: None
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S, DynamoLedger
+    from reinviter.ledger import CLAIM_LEASE_S
 
-    real_settle = DynamoLedger.settle
-
-    def crash_once(self: DynamoLedger, *args: Any) -> list[Any]:
-        monkeypatch.setattr(DynamoLedger, "settle", real_settle)
-        raise RuntimeError("injected: the invocation dies between the Wickr call and the ledger update")
-
-    monkeypatch.setattr(DynamoLedger, "settle", crash_once)
     with pytest.raises(RuntimeError, match="injected"):
         _reinvite(["1001", "1002"], "m-1")
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
