@@ -87,10 +87,9 @@ class BatchRun:
                 # Its holder reports it; if the holder dies, this message's redelivery finds the claim stale.
                 self.outcomes.record([key], Verdict.UNFINISHED, decision.reason(record))
             else:
-                self.outcomes.record([key], Verdict.SKIPPED, decision.reason(record))
-                logger.info(
-                    f"reinvite skipped: {decision.reason(record)}", network_id=key.network_id, user_id=key.user_id
-                )
+                reason = decision.reason(record)
+                self.outcomes.record([key], Verdict.SKIPPED, reason)
+                logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
         return to_check, [chunk for token, keys in stale.items() if (chunk := self._take_over(token, keys, deadline))]
 
     def _take_over(self, token: str, requested: list[UserKey], deadline: Deadline) -> Chunk | None:

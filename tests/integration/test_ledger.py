@@ -43,7 +43,11 @@ def test_cooldown_skips_a_second_reinvite_from_another_message_and_invocation(
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
     metrics = emitted_metrics(capsys.readouterr().out)
     assert (metrics["UsersSkipped"], metrics["UsersReinvited"]) == (1, 0)
-    cooldown = [record for record in caplog.records if record.getMessage() == "reinvite skipped: in cooldown"]
+    cooldown = [
+        record
+        for record in caplog.records
+        if record.getMessage() == "reinvite skipped" and record.reason == "in cooldown"  # type: ignore[attr-defined]
+    ]
     assert [(record.network_id, record.user_id) for record in cooldown] == [(DEMO_NETWORK, "1001")]  # type: ignore[attr-defined]
 
 
