@@ -167,3 +167,28 @@ def test_finding_6_without_a_ledger_a_message_redelivered_alone_repeats_its_toke
     assert len(by_users[("1001", "1002")]) == 1
     assert [call.replayed for call in calls if call.user_ids == ("1001", "1002")] == [False, True]
     assert [emulator.invites_sent(DEMO_NETWORK, uid) for uid in ("1001", "1002", "1004")] == [1, 1, 1]
+
+
+def test_finding_3_a_take_over_whose_answer_was_lost_still_replays_once(  # noqa: PLR0917 - fixtures
+    emulator: WickrEmulator,
+    ledger_table: str,
+    dynamodb: Any,
+    clock: list[float],
+    crash_in_next_settle: None,
+    proxy: Faults,
+) -> None:
+    from reinviter.ledger import CLAIM_LEASE_S
+
+    with pytest.raises(RuntimeError, match="injected"):
+        _invoke([sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001", "1002"]}, message_id="m-1")])
+    clock[0] += CLAIM_LEASE_S + 1
+    proxy.lose_answer["TransactWriteItems"] = 1  # the take-over is applied, its answer lost; the retry is ours
+
+    response = _invoke([sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001"]}, message_id="m-2")])
+
+    assert failed_ids(response) == set()
+    assert [emulator.invites_sent(DEMO_NETWORK, uid) for uid in ("1001", "1002")] == [1, 1]
+    last = [entry for entry in emulator.journal if entry.operation == "BatchReinviteUser"][-1]
+    assert (last.user_ids, last.replayed) == (("1001", "1002"), True)
+    items = table_items(dynamodb, ledger_table)
+    assert all(items[f"user#{DEMO_NETWORK}#{uid}"]["attempts"] == {"N": "1"} for uid in ("1001", "1002"))
