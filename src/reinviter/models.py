@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Limits of the Wickr model (botocore checks only the network id's length, so we check the rest ourselves).
 MAX_USERS_PER_REINVITE = 50
 NetworkId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}$")]
+RECEIVE_COUNT = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
 
 
 class ReinviteRequest(BaseModel):
@@ -32,11 +34,19 @@ class SqsRecord(BaseModel):
     body: str
     attributes: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("attributes")
+    @classmethod
+    def _check_receive_count(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        # `str.isdigit` accepts "²", which `int` then refuses: only ASCII digits, and SQS starts counting at 1.
+        value = attributes.get("ApproximateReceiveCount", "1")
+        if not isinstance(value, str) or not RECEIVE_COUNT.fullmatch(value):
+            raise ValueError("ApproximateReceiveCount must be a whole number of at least 1, in ASCII digits")
+        return attributes
+
     @property
     def receive_count(self) -> int:
-        """How often SQS has delivered this message (1 on the first delivery)."""
-        value = self.attributes.get("ApproximateReceiveCount", "1")
-        return int(value) if str(value).isdigit() else 1
+        """How often SQS has delivered this message (1 on the first delivery; a hand-made event may leave it out)."""
+        return int(self.attributes.get("ApproximateReceiveCount", "1"))
 
 
 class SweepRequest(BaseModel):

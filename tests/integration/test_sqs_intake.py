@@ -134,3 +134,18 @@ def test_record_without_message_id_is_reported_without_dropping_its_neighbour(
     assert failed_ids(response) == {""}
     assert emulator.invites_sent(DEMO_NETWORK, "1004") == 0
     assert emulator.invites_sent(DEMO_NETWORK, "1005") == 1
+
+
+@pytest.mark.parametrize("count", ["²", "0", "-1", "1.5", "", "٣"])
+def test_a_malformed_receive_count_fails_its_record_only(emulator: WickrEmulator, count: str) -> None:
+    from reinviter.handler import lambda_handler
+
+    odd = sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001"]}, message_id="odd")
+    odd["attributes"]["ApproximateReceiveCount"] = count
+    fine = sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1002"]}, message_id="fine")
+
+    response = lambda_handler(sqs_event(odd, fine), FakeLambdaContext())
+
+    assert failed_ids(response) == {"odd"}  # the first version raised for the whole batch on "²"
+    assert emulator.invites_sent(DEMO_NETWORK, "1002") == 1
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0
