@@ -132,3 +132,17 @@ def emitted_metrics(captured: str) -> dict[str, float]:
 
 
 Invoke = Callable[..., dict[str, Any]]
+Logs = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    """The function's JSON log lines (Powertools' handler holds the stdout of import time, so point it here)."""
+    import io
+
+    from reinviter.observability import logger
+
+    buffer = io.StringIO()
+    previous = logger.logger_handler.setStream(buffer)  # type: ignore[attr-defined]
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    logger.logger_handler.setStream(previous)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from botocore.config import Config
 
 from reinviter import tracing
 from reinviter.deadline import Deadline
-from reinviter.intake import read_records
+from reinviter.intake import EventShapeError, read_records, sqs_records
 from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger
 from reinviter.models import Verdict
 from reinviter.observability import Metric, emit, logger, metrics
@@ -21,7 +21,7 @@ from reinviter.pacing import RequestPacer
 from reinviter.queue import ReinviteQueue, sqs_client
 from reinviter.service import ReinviteService
 from reinviter.settings import Settings, get_settings
-from reinviter.sweep import Cursors, NoCursors, Sweeper, networks_to_sweep
+from reinviter.sweep import Cursors, NoCursors, SweepConfigError, Sweeper, SweepInputError, networks_to_sweep
 from reinviter.wickr import WickrGateway, wickr_client
 
 # The sweep's cursors: short timeouts, so a hung request cannot hold the invocation (botocore's default is 60 s).
@@ -76,12 +76,24 @@ def container() -> Container:
 @tracing.trace_handler
 @logger.inject_lambda_context(log_event=False)  # events name users: never logged whole
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """One handler for every trigger: an SQS batch of reinvite requests; anything else is a scheduled sweep."""
+    """One handler for two triggers: an SQS batch of reinvite requests, or one of the three scheduled sweep inputs.
+
+    Anything else is refused whole, with an error-level line saying why, every metric at zero, and nothing done.
+    """
     app = container()
     deadline = Deadline.after(context.get_remaining_time_in_millis(), app.settings.deadline_margin_ms)
-    if isinstance(event, dict) and "Records" in event:
-        return handle_sqs(event, app, deadline)
-    return handle_sweep(event, app, deadline)
+    try:
+        if isinstance(event, dict) and "Records" in event:
+            return handle_sqs(sqs_records(event), app, deadline)
+        return handle_sweep(event, app, deadline)
+    except (EventShapeError, SweepInputError, SweepConfigError) as error:
+        emit({})
+        logger.error("invocation refused, nothing was done", reason=str(error), error_type=type(error).__name__)
+        raise
+    except Exception:
+        if not metrics.metric_set:  # a bug, or Lambda's own failure: the alarms still get their datapoints
+            emit({})
+        raise
 
 
 def handle_sweep(event: Any, app: Container, deadline: Deadline) -> dict[str, Any]:
@@ -108,10 +120,9 @@ def handle_sweep(event: Any, app: Container, deadline: Deadline) -> dict[str, An
     return summary
 
 
-def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dict[str, Any]:
+def handle_sqs(records: list[dict[str, Any]], app: Container, deadline: Deadline) -> dict[str, Any]:
     """Reinvite what the batch asks for; answer in Lambda's partial-batch shape even when every record failed."""
-    records = event.get("Records")
-    intake = read_records(records if isinstance(records, list) else [], app.settings.allowed_networks)
+    intake = read_records(records, app.settings.allowed_networks)
     for rejection in intake.rejections:
         logger.error("invalid message, left for the DLQ", message_id=rejection.message_id, reason=rejection.reason)
     _, limited_before = app.gateway.counter.snapshot()
@@ -127,7 +138,7 @@ def handle_sqs(event: dict[str, Any], app: Container, deadline: Deadline) -> dic
             Metric.MESSAGES_FAILED: len(failed),
         }
     )
-    tracing.annotate(records=len(records) if isinstance(records, list) else 0, failed_records=len(failed))
+    tracing.annotate(records=len(records), failed_records=len(failed))
     logger.info(
         "batch done",
         records=len(intake.requests) + len(intake.rejections),

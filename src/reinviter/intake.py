@@ -37,6 +37,34 @@ class Intake:
     rejections: list[Rejection]
 
 
+class EventShapeError(ValueError):
+    """An event with `Records` that are not SQS records: refused whole, since no record could be named alone."""
+
+
+SQS_SOURCE = "aws:sqs"
+
+
+def sqs_records(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of an SQS event, or an error naming the first thing that is not one.
+
+    A record without a messageId cannot be reported in batchItemFailures (an empty identifier makes Lambda retry the
+    whole batch), and records of another source (S3, SNS, DynamoDB streams, a test event) are not requests at all.
+
+    Raises:
+        EventShapeError: `Records` is not a non-empty list of SQS records, each with a messageId.
+    """
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        raise EventShapeError("Records must be a non-empty list of SQS records")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict) or record.get("eventSource") != SQS_SOURCE:
+            raise EventShapeError(f"record {index} is not an SQS record (eventSource is not {SQS_SOURCE!r})")
+        message_id = record.get("messageId")
+        if not isinstance(message_id, str) or not message_id:
+            raise EventShapeError(f"record {index} has no messageId, so it could not be reported alone")
+    return records
+
+
 def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> Intake:
     """Validate every record on its own, so one bad body never affects its neighbours."""
     requests: list[Request] = []

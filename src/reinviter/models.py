@@ -49,12 +49,15 @@ class SqsRecord(BaseModel):
         return int(self.attributes.get("ApproximateReceiveCount", "1"))
 
 
-class SweepRequest(BaseModel):
-    """A scheduled invocation's input: no `networkIds` (or the classic rule envelope) means every allowed network."""
+class SweepSubset(BaseModel):
+    """A scheduled input naming the networks to sweep: `{"networkIds": [...]}` and nothing else.
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    Strict on purpose: a typo in the key, a null, or an extra field is refused, never read as "sweep everything".
+    """
 
-    network_ids: Annotated[list[NetworkId] | None, Field(alias="networkIds", min_length=1)] = None
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    network_ids: Annotated[list[NetworkId], Field(alias="networkIds", min_length=1)]
 
 
 class UserState(enum.Enum):

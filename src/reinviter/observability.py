@@ -26,6 +26,10 @@ class Metric(enum.StrEnum):
 
 
 def emit(counts: dict[Metric, int]) -> None:
-    """Add counts to this invocation's EMF blob (zeros too: an alarm needs a datapoint to see all is well)."""
-    for name, value in counts.items():
-        metrics.add_metric(name=name.value, unit=MetricUnit.Count, value=value)
+    """Add every metric to this invocation's EMF blob, zero where `counts` has none.
+
+    Every invocation, whatever its trigger and however it ended, emits every metric: an alarm needs a datapoint to
+    see that all is well, and a dashboard line should not vanish on the days the sweep runs.
+    """
+    for name in Metric:
+        metrics.add_metric(name=name.value, unit=MetricUnit.Count, value=counts.get(name, 0))

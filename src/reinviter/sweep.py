@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, PermanentWickrError, WickrError
-from reinviter.models import MAX_USERS_PER_REINVITE, SweepRequest
+from reinviter.models import MAX_USERS_PER_REINVITE, SweepSubset
 from reinviter.observability import logger
 from reinviter.queue import QueueError, ReinviteQueue
 from reinviter.wickr import PendingUser, WickrGateway
@@ -86,26 +86,41 @@ class NetworkSweep:
         }
 
 
+SCHEDULE_SOURCE = "aws.events"  # the classic rule's source
+
+
 def networks_to_sweep(event: Any, allowed: Sequence[str]) -> list[str]:
-    """The networks a scheduled invocation asks for: all allowed ones, or the subset it names.
+    """The networks a scheduled invocation asks for. Exactly three inputs are a sweep; anything else is refused.
+
+    `{}` (the Scheduler's default input) and the classic EventBridge rule event sweep every allowed network;
+    `{"networkIds": [...]}` sweeps those, all of which must be allowed.
 
     Raises:
-        SweepInputError: On an input that is not a sweep request or names a network outside WICKR_NETWORK_IDS.
+        SweepInputError: On any other input, with what was wrong; nothing is listed or sent.
     """
     if not isinstance(event, dict):
         raise SweepInputError(f"a sweep input must be a JSON object, got {type(event).__name__}")
-    if event.get("detail-type") == SCHEDULED_EVENT:
+    if event == {}:
         return list(allowed)
+    if "detail-type" in event or "source" in event:
+        if event.get("detail-type") == SCHEDULED_EVENT and event.get("source") == SCHEDULE_SOURCE:
+            return list(allowed)
+        raise SweepInputError(
+            f"an EventBridge event is a sweep only as detail-type {SCHEDULED_EVENT!r} from source {SCHEDULE_SOURCE!r}"
+        )
+    if "networkId" in event or "userIds" in event:
+        raise SweepInputError(
+            "a reinvite request invoked directly is refused: send it to the function's queue (REINVITE_QUEUE_URL),"
+            " where it gets the ledger, retries and the dead-letter queue"
+        )
     try:
-        request = SweepRequest.model_validate(event)
+        request = SweepSubset.model_validate(event)
     except ValidationError as error:
         details = "; ".join(
             f"{'.'.join(str(part) for part in detail['loc']) or 'input'}: {detail['msg']}"
             for detail in error.errors(include_input=False, include_url=False)
         )
-        raise SweepInputError(f"invalid sweep input: {details}") from None
-    if request.network_ids is None:
-        return list(allowed)
+        raise SweepInputError(f"invalid sweep input: {details} (a sweep takes {{}} or a networkIds list)") from None
     unknown = sorted(set(request.network_ids) - set(allowed))
     if unknown:
         raise SweepInputError(f"networks {unknown} are not in WICKR_NETWORK_IDS; nothing was swept")

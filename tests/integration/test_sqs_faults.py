@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +13,13 @@ from tests.conftest import (
     DEMO_NETWORK,
     OTHER_NETWORK,
     FakeLambdaContext,
+    Logs,
     emitted_metrics,
     failed_ids,
     sqs_event,
     sqs_record,
 )
 from wickr_emulator import WickrEmulator
-
-Logs = Callable[[], list[dict[str, Any]]]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from tests.conftest import (
     DEMO_NETWORK,
     OTHER_NETWORK,
     FakeLambdaContext,
+    Logs,
     emitted_metrics,
     failed_ids,
     load_event,
@@ -42,8 +43,6 @@ INVALID = {
     "0743b7f7-e403-4b1a-b22d-e0bfda8e9cbf": "userIds: Field required",
     "16f14cb7-a979-42cd-8b46-4424558eb96a": "network 99999999 is not in WICKR_NETWORK_IDS",
 }
-
-Logs = Callable[[], list[dict[str, Any]]]
 
 
 @pytest.fixture
@@ -117,23 +116,6 @@ def test_reason_never_echoes_the_body(emulator: WickrEmulator, lambda_context: F
     lines = logs()
     assert _rejections(lines)["m-pii"]["reason"].startswith("invalid body: userIds.0: String should match pattern")
     assert all("ada.quill" not in json.dumps(line) for line in lines)
-
-
-def test_record_without_message_id_is_reported_without_dropping_its_neighbour(
-    emulator: WickrEmulator, lambda_context: FakeLambdaContext
-) -> None:
-    from reinviter.handler import lambda_handler
-
-    broken = sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1004"]})
-    del broken["messageId"]
-    event = sqs_event(broken, sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1005"]}, message_id="ok"))
-
-    response = lambda_handler(event, lambda_context)
-
-    # An empty identifier makes Lambda retry the whole batch: nothing is lost, and no reinvite for the broken one.
-    assert failed_ids(response) == {""}
-    assert emulator.invites_sent(DEMO_NETWORK, "1004") == 0
-    assert emulator.invites_sent(DEMO_NETWORK, "1005") == 1
 
 
 @pytest.mark.parametrize("count", ["²", "0", "-1", "1.5", "", "٣"])

@@ -170,25 +170,49 @@ def check_shape(response: Any) -> set[str]:
     return {item["itemIdentifier"] for item in failures}
 
 
+REFUSED = "refused whole"
+
+
+def is_reportable(record: Any) -> bool:
+    """The oracle for the envelope: a record that could be named alone in batchItemFailures."""
+    return (
+        isinstance(record, dict)
+        and record.get("eventSource") == "aws:sqs"
+        and isinstance(record.get("messageId"), str)
+        and record["messageId"] != ""
+    )
+
+
 def invoke(event: Any, emulator: WickrEmulator) -> Any:
+    """The handler's answer, or REFUSED when it refused the whole event (an error naming why)."""
     from reinviter.handler import lambda_handler
+    from reinviter.intake import EventShapeError
 
     emulator.reset_journal()
-    return lambda_handler(event, FakeLambdaContext())
+    try:
+        return lambda_handler(event, FakeLambdaContext())
+    except EventShapeError:
+        return REFUSED
+
+
+def check_answer(response: Any, records: list[Any]) -> set[str] | None:
+    """Refused exactly when some record could not be named alone (or there are none); else the partial-batch shape."""
+    if not records or not all(is_reportable(record) for record in records):
+        assert response == REFUSED
+        return None
+    return check_shape(response)
 
 
 # -- properties ---------------------------------------------------------------------------------------------------
 @SETTINGS
 @given(records=st.lists(bad_records(), min_size=1, max_size=6))
 def test_invalid_records_are_listed_and_never_reach_wickr(emulator: WickrEmulator, records: list[Any]) -> None:
-    response = invoke({"Records": records}, emulator)
+    listed = check_answer(invoke({"Records": records}, emulator), records)
 
-    listed = check_shape(response)
     for record in records:
         assert not is_valid(record), record  # the strategy's promise, checked by the oracle
-        message_id = record.get("messageId") if isinstance(record, dict) else None
-        if message_id:
-            assert str(message_id) in listed
+        if listed is not None:
+            assert record["messageId"] in listed
     assert emulator.journal == []
 
 
@@ -207,8 +231,11 @@ def test_mixed_batches_fail_exactly_the_invalid_records(
         str(record["messageId"]) for record in invalid if isinstance(record, dict) and record.get("messageId")
     }
 
-    listed = check_shape(invoke({"Records": records}, emulator))
+    listed = check_answer(invoke({"Records": records}, emulator), records)
 
+    if listed is None:  # refused whole: nothing was done for any record
+        assert emulator.journal == []
+        return
     assert invalid_ids <= listed
     assert listed & valid_ids <= invalid_ids  # a valid record is listed only if an invalid one shares its id
     if not valid:
@@ -229,10 +256,10 @@ def test_valid_records_never_fail_without_faults(emulator: WickrEmulator, record
     records=st.one_of(st.lists(bad_records(), max_size=3), json_values, st.text(max_size=5)),
     extra=st.dictionaries(st.text(max_size=10).filter(lambda k: k != "Records"), json_values, max_size=4),
 )
-def test_any_event_with_records_answers_the_partial_batch_shape(
+def test_any_event_with_records_is_answered_in_the_partial_batch_shape_or_refused_whole(
     emulator: WickrEmulator, records: Any, extra: dict[str, Any]
 ) -> None:
     response = invoke({**extra, "Records": records}, emulator)
 
-    check_shape(response)
+    check_answer(response, records if isinstance(records, list) else [])
     assert emulator.journal == []
