@@ -31,6 +31,10 @@ class Deadline:
         """No deadline (local tools and tests that are not about time)."""
         return cls(float("inf"))
 
+    def earlier(self, seconds: float) -> Deadline:
+        """The same end, with `seconds` more kept free before it (for work that must be followed by more)."""
+        return Deadline(self.at - seconds, self.end)
+
     def for_cleanup(self) -> Deadline:
         """The budget of a write that records work already done: the margin too, less a last reserve."""
         return Deadline(max(self.at, self.end - CLEANUP_RESERVE_S), self.end)

@@ -25,7 +25,9 @@ from reinviter.sweep import Cursors, NoCursors, SweepConfigError, Sweeper, Sweep
 from reinviter.wickr import WickrGateway, wickr_client
 
 # The sweep's cursors: short timeouts, so a hung request cannot hold the invocation (botocore's default is 60 s).
-CURSORS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+# A failed cursor request fails that network's sweep for this run only (sweep.py); the sweep stores a cursor only if
+# CURSOR_BUDGET_S still fits before the deadline.
+CURSORS_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
 
 
 LEDGER_WORKERS = 2  # a claim and a settle of different calls at once; DynamoDB answers in milliseconds

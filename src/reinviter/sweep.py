@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from reinviter.deadline import Deadline
@@ -23,6 +24,9 @@ from reinviter.wickr import PendingUser, WickrGateway
 
 SCHEDULED_EVENT = "Scheduled Event"  # the classic EventBridge rule's detail-type
 REFUSED_TOKEN_CODES = frozenset({"ValidationError", "BadRequestError"})
+# A cursor request's worst case under CURSORS_CONFIG (handler.py): 2 attempts of 1 s to connect and 2 s to read.
+CURSOR_BUDGET_S = 6.0
+PAGE_TAIL_S = CURSOR_BUDGET_S + 4.0  # after a page: its SendMessageBatch calls (a few hundred ms) and its cursor
 
 
 class SweepConfigError(ValueError):
@@ -127,6 +131,12 @@ def networks_to_sweep(event: Any, allowed: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(request.network_ids))
 
 
+def _aws_error(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
+
+
 class Sweeper:
     """Lists pending users page by page and queues them, 50 ids to a message, keeping a cursor per network."""
 
@@ -160,9 +170,8 @@ class Sweeper:
 
     def _sweep(self, network_id: str, queue: ReinviteQueue, deadline: Deadline) -> NetworkSweep:
         result = NetworkSweep()
-        # A dry run reads the whole network and stores nothing, so it neither uses nor moves the cursor.
-        start = None if self._dry_run else self._cursors.load(network_id)
         try:
+            start = self._start(network_id, deadline)
             try:
                 self._pages(network_id, start, queue, deadline, result)
             except PermanentWickrError as error:
@@ -180,6 +189,9 @@ class Sweeper:
         except QueueError as error:
             result.error = f"SendMessageBatch: {error}"
             logger.error("sweep could not queue a page", network_id=network_id, error=str(error))
+        except (ClientError, BotoCoreError) as error:  # the cursor's DynamoDB: this network fails, the others go on
+            result.error = f"sweep cursor: {_aws_error(error)}"
+            logger.error("sweep cursor failed", network_id=network_id, error=_aws_error(error))
         logger.info(
             "network swept" if result.finished else "network sweep unfinished",
             network_id=network_id,
@@ -188,10 +200,19 @@ class Sweeper:
         )
         return result
 
+    def _start(self, network_id: str, deadline: Deadline) -> str | None:
+        """Where this run starts: the stored cursor (a dry run neither uses nor moves it)."""
+        if self._dry_run:
+            return None
+        if not deadline.allows(CURSOR_BUDGET_S):
+            raise DeadlineReached("no time left to read the sweep cursor", code="Deadline")
+        return self._cursors.load(network_id)
+
     def _pages(
         self, network_id: str, start: str | None, queue: ReinviteQueue, deadline: Deadline, result: NetworkSweep
     ) -> None:
-        for page, next_token in self._gateway.pending_users(network_id, deadline, start):
+        # A page is listed only if there is time to queue it and store its cursor after it, so no run ends between.
+        for page, next_token in self._gateway.pending_users(network_id, deadline.earlier(PAGE_TAIL_S), start):
             selected = [user.user_id for user in page if self._wanted(user)]
             bodies = [
                 {"networkId": network_id, "userIds": selected[index : index + MAX_USERS_PER_REINVITE]}

@@ -74,6 +74,9 @@ class DeadlineAfterPages:
     def allows(self, seconds: float) -> bool:
         return self.remaining() > seconds
 
+    def earlier(self, seconds: float) -> DeadlineAfterPages:
+        return self  # counts pages, not seconds
+
 
 def test_scheduled_sweep_then_queue_drain_reinvites_every_pending_user_exactly_once(
     *,

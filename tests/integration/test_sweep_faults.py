@@ -122,3 +122,50 @@ def test_a_throttled_listing_is_retried_and_counted(
     assert _queued_ids(receive_all(sqs, queue_url)) == Counter(["2001", "2002"])
     metrics = emitted_metrics(capsys.readouterr().out)
     assert (metrics["RateLimited"], metrics["UsersEnqueued"]) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("fault", "operation"),
+    [("fail", "GetItem"), ("hang", "GetItem"), ("fail", "PutItem")],
+)
+def test_a_cursor_failure_fails_only_its_network_and_the_others_are_swept(  # noqa: PLR0917 - fixtures
+    network: WickrEmulator,
+    queue_url: str,
+    ledger_table: str,
+    sqs: Any,
+    aws: str,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    operation: str,
+) -> None:
+    from reinviter.handler import lambda_handler
+    from tests.dynamodb_proxy import dynamodb_proxy
+
+    network.add_users(OTHER_NETWORK, [SeedUser(user_id=uid) for uid in ("2001", "2002")])
+    with dynamodb_proxy(aws) as (url, faults):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", url)
+        getattr(faults, fault)[operation] = 2  # both attempts of the first network's cursor request
+        summary = lambda_handler({}, FakeLambdaContext())
+
+    first, second = summary["sweep"][DEMO_NETWORK], summary["sweep"][OTHER_NETWORK]
+    assert first["error"].startswith("sweep cursor: ")
+    assert first["finished"] is False
+    assert (second["finished"], second["error"], second["usersEnqueued"]) == (True, None, 2)
+    queued = _queued_ids(receive_all(sqs, queue_url))
+    assert queued["2001"] == queued["2002"] == 1
+
+
+def test_no_page_is_listed_without_time_to_queue_it_and_store_its_cursor(
+    network: WickrEmulator, queue_url: str, ledger_table: str, sqs: Any
+) -> None:
+    from reinviter.handler import lambda_handler
+    from reinviter.sweep import PAGE_TAIL_S
+    from reinviter.wickr import CALL_BUDGET_S
+
+    # Time for one ListUsers call, not for the queueing and the cursor write that must follow it.
+    remaining_ms = 3_000 + int((CALL_BUDGET_S + PAGE_TAIL_S) * 1000) - 1_000
+    summary = lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext(remaining_ms=remaining_ms))
+
+    assert (summary["sweep"][DEMO_NETWORK]["pages"], summary["finished"]) == (0, False)
+    assert network.calls("ListUsers") == 0
+    assert receive_all(sqs, queue_url) == []
