@@ -317,6 +317,16 @@ def test_schedule_sends_valid_json_input(function, parameters):
     assert re.fullmatch(expression["AllowedPattern"], expression["Default"])
 
 
+def test_a_failed_sweep_is_retried_a_bounded_time_then_dead_lettered_where_an_alarm_sees_it(function, resources):
+    (schedule,) = [event["Properties"] for event in function["Events"].values() if event["Type"] == "ScheduleV2"]
+    retry = schedule["RetryPolicy"]
+    assert 0 < retry["MaximumRetryAttempts"] <= 5  # Scheduler allows 0-185: bounded, not "forever"
+    assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86_400
+    assert schedule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}}
+    queue = resources["SweepDeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+
+
 # --- IAM -------------------------------------------------------------------------------------------------------
 
 
@@ -441,8 +451,11 @@ def test_alarms_watch_documented_metrics(template, resources):
         ("AWS/Lambda", "Errors"),
         ("AWS/Lambda", "Throttles"),
     }
-    (dlq_alarm,) = [a for a in alarms.values() if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
-    assert dlq_alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["ReinviteDeadLetterQueue", "QueueName"]}
+    dlq_alarms = [a for a in alarms.values() if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    assert sorted(a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in dlq_alarms) == [
+        "ReinviteDeadLetterQueue",
+        "SweepDeadLetterQueue",
+    ]
     (rate_alarm,) = [a for a in alarms.values() if a["MetricName"] == "RateLimited"]
     assert 1 < rate_alarm["DatapointsToAlarm"] <= rate_alarm["EvaluationPeriods"]  # sustained, not one 429
 
@@ -475,6 +488,7 @@ def test_outputs(template):
                 {"Fn::GetAtt": ["ReinviteQueue", "Arn"]},
                 {"Ref": "ReinviteDeadLetterQueue"},
                 {"Fn::GetAtt": ["ReinviteDeadLetterQueue", "Arn"]},
+                {"Ref": "SweepDeadLetterQueue"},
                 {"Fn::GetAtt": [FUNCTION_ID, "Arn"]},
                 {"Ref": "ReinviteLedgerTable"},
                 {"Ref": "Dashboard"},
