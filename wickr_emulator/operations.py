@@ -21,6 +21,9 @@ MAX_BATCH = 50
 _IDEMPOTENT = frozenset({"BatchReinviteUser", "BatchCreateUser"})
 _SORT_DIRECTIONS = frozenset({"ASC", "DESC"})
 
+LIST_USERS_DEFAULT = 10  # the model: maxResults defaults to 10 ...
+LIST_USERS_MAX = 100  # ... and is at most 100
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -229,12 +232,12 @@ def _failed(user_id: str, field: str, reason: str) -> dict[str, str]:
 class Service:
     """The emulated networks behind one lock, and the operations over them."""
 
-    def __init__(self, faults: Faults, page_size: int = 100) -> None:
+    def __init__(self, faults: Faults, page_size: int = LIST_USERS_MAX) -> None:
         """Start with no networks.
 
         Args:
             faults: Consulted for per-user failures of BatchReinviteUser.
-            page_size: ListUsers' default and largest page.
+            page_size: ListUsers' largest page (the model's is 100; a smaller one makes tests page sooner).
         """
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
@@ -296,8 +299,8 @@ class Service:
 
     def _list_users(self, call: Call, network: Network) -> Answer:
         max_results = _query_int(call, "maxResults")
-        if max_results is not None and max_results < 1:
-            raise _invalid("maxResults", "must be at least 1")
+        if max_results is not None and not 1 <= max_results <= LIST_USERS_MAX:
+            raise _invalid("maxResults", f"must be between 1 and {LIST_USERS_MAX}")
         direction = _query_value(call, "sortDirection")
         if direction is not None and direction not in _SORT_DIRECTIONS:
             raise _invalid("sortDirection", "must be ASC or DESC")
@@ -311,7 +314,8 @@ class Service:
         fingerprint = _fingerprint(user_filter)
         token = _query_value(call, "nextToken")
         start = 0 if not token else _token_position(token, network, fingerprint)
-        limit = min(max_results or self.page_size, self.page_size)
+        # The model's default page is 10 users: a caller that leaves maxResults out gets 10, as from Wickr.
+        limit = min(max_results or LIST_USERS_DEFAULT, self.page_size)
         page = network.page(start, limit, user_filter)
         body: dict[str, Any] = {"users": [list_user_item(user) for user in page.users]}
         if page.next_position is not None:

@@ -209,7 +209,7 @@ class WickrEmulator:
         Args:
             host: The address to listen on.
             port: The port to listen on (0: any free port; read it back from `url` or `port`).
-            page_size: ListUsers' default and largest page.
+            page_size: ListUsers' largest page (the model's is 100; a smaller one makes tests page sooner).
             credentials: Access key id -> secret key whose signatures are verified (default testing/testing).
             seed: Seeds the fault RNG (None: unseeded).
             accept_any_key: Accept requests signed with an unknown access key (signature not verified).

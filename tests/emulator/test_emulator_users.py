@@ -52,7 +52,7 @@ def test_list_users_filters_by_status_in_insertion_order(demo: WickrEmulator, wi
 
 
 def test_list_users_without_a_filter_lists_everyone(demo: WickrEmulator, wickr):
-    response = wickr.list_users(networkId=NETWORK)
+    response = wickr.list_users(networkId=NETWORK, maxResults=100)
     assert len(response["users"]) == 11
     assert "nextToken" not in response
 
@@ -64,7 +64,7 @@ def test_list_users_filters_by_username(demo: WickrEmulator, wickr):
 
 def test_paginator_walks_every_page(emulator: WickrEmulator, wickr):
     emulator.add_users(NETWORK, (SeedUser(user_id=str(10_000 + i)) for i in range(250)))
-    pages = list(wickr.get_paginator("list_users").paginate(networkId=NETWORK))
+    pages = list(wickr.get_paginator("list_users").paginate(networkId=NETWORK, PaginationConfig={"PageSize": 100}))
     assert [len(page["users"]) for page in pages] == [100, 100, 50]
     listed = [user["userId"] for page in pages for user in page["users"]]
     assert listed == [str(10_000 + i) for i in range(250)]
@@ -109,3 +109,18 @@ def test_update_user_is_seen_by_the_api(demo: WickrEmulator, wickr):
     assert state.status == 2
     assert wickr.get_user(networkId=NETWORK, userId="1002")["status"] == 2
     assert "1002" not in {user["userId"] for user in wickr.list_users(networkId=NETWORK, status=1)["users"]}
+
+
+def test_without_max_results_a_page_holds_10_users_as_the_model_says(make_client, monkeypatch):
+    with WickrEmulator() as emu:
+        emu.load_seed({"networks": {NETWORK: {"users": [{"userId": str(i)} for i in range(1, 26)]}}})
+        monkeypatch.setenv("AWS_ENDPOINT_URL_WICKR", emu.url)
+        client = make_client()
+        first = client.list_users(networkId=NETWORK)
+        full = client.list_users(networkId=NETWORK, maxResults=100)
+        with pytest.raises(client.exceptions.ValidationError) as caught:
+            client.list_users(networkId=NETWORK, maxResults=101)
+    assert [user["userId"] for user in first["users"]] == [str(i) for i in range(1, 11)]
+    assert "nextToken" in first
+    assert len(full["users"]) == 25
+    assert caught.value.response["reasons"][0]["field"] == "maxResults"
