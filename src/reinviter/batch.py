@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, PermanentWickrError, WickrAccessError, WickrError
+from reinviter.errors import DeadlineReached, PermanentWickrError, WickrAccessError, WickrError, WickrNetworkNotFound
 from reinviter.intake import Request
 from reinviter.ledger import Ledger, LedgerDeadline, LedgerRecord, LedgerUnavailable, Policy, Status, decide
 from reinviter.models import ReinviteReceipt, UserKey, UserState, Verdict
@@ -245,12 +245,19 @@ class BatchRun:
     def _trip(self, network_id: str, error: WickrError) -> None:
         if isinstance(error, DeadlineReached):
             return
-        if isinstance(error, PermanentWickrError) and not isinstance(error, WickrAccessError):
+        network_wide = isinstance(error, WickrAccessError | WickrNetworkNotFound)
+        if isinstance(error, PermanentWickrError) and not network_wide:
             return  # about this request only (400/422): other users of the network may be fine
-        if network_id not in self._circuit:
-            self._circuit[network_id] = error
-            log = logger.error if isinstance(error, WickrAccessError) else logger.warning
-            log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)
+        if network_id in self._circuit:
+            return
+        self._circuit[network_id] = error
+        if isinstance(error, WickrNetworkNotFound):
+            # Not "every user not found": the messages fail and reach the DLQ, where an operator sees them.
+            self.outcomes.count(Metric.NETWORKS_NOT_FOUND)
+            logger.error("network unknown to Wickr", network_id=network_id, error=str(error))
+            return
+        log = logger.error if network_wide else logger.warning
+        log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)
 
     def _ledger_failed(self, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:
         keys = list(keys)

@@ -28,3 +28,7 @@ class WickrAccessError(PermanentWickrError):
 
 class DeadlineReached(WickrError):  # noqa: N818 - reads as the event it reports
     """No time left to start or retry a call before the invocation's deadline."""
+
+
+class WickrNetworkNotFound(PermanentWickrError):  # noqa: N818 - reads as the event it reports
+    """Wickr does not know the network itself (not just one user of it): nothing for it can succeed until fixed."""

@@ -110,7 +110,13 @@ def handle_sweep(event: Any, app: Container, deadline: Deadline) -> dict[str, An
     results = app.sweeper.run(network_ids, deadline)
     _, limited_after = app.gateway.counter.snapshot()
     enqueued = sum(result.users_enqueued for result in results.values())
-    emit({Metric.USERS_ENQUEUED: enqueued, Metric.RATE_LIMITED: limited_after - limited_before})
+    emit(
+        {
+            Metric.USERS_ENQUEUED: enqueued,
+            Metric.RATE_LIMITED: limited_after - limited_before,
+            Metric.NETWORKS_NOT_FOUND: sum(result.network_not_found for result in results.values()),
+        }
+    )
     tracing.annotate(networks=len(results), users_enqueued=enqueued)
     summary = {
         "sweep": {network_id: result.as_dict() for network_id, result in results.items()},

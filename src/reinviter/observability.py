@@ -23,6 +23,7 @@ class Metric(enum.StrEnum):
     RATE_LIMITED = "RateLimited"  # 429 answers seen
     INVALID_MESSAGES = "InvalidMessages"  # records that can never succeed (sent on to the DLQ)
     MESSAGES_FAILED = "MessagesFailed"  # every record reported in batchItemFailures, invalid ones included
+    NETWORKS_NOT_FOUND = "NetworksNotFound"  # allowlisted networks Wickr answered 404 for (not a user: the network)
 
 
 def emit(counts: dict[Metric, int]) -> None:

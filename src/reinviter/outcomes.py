@@ -46,6 +46,7 @@ class BatchReport:
             Metric.USERS_SKIPPED: verdicts[Verdict.SKIPPED],
             Metric.USERS_GIVEN_UP: self.counts[Metric.USERS_GIVEN_UP],
             Metric.REINVITE_FAILED: verdicts[Verdict.FAILED],
+            Metric.NETWORKS_NOT_FOUND: self.counts[Metric.NETWORKS_NOT_FOUND],
         }
 
 

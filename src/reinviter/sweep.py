@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, PermanentWickrError, WickrError
+from reinviter.errors import DeadlineReached, PermanentWickrError, WickrError, WickrNetworkNotFound
 from reinviter.models import MAX_USERS_PER_REINVITE, SweepSubset
 from reinviter.observability import logger
 from reinviter.queue import QueueError, ReinviteQueue
@@ -74,6 +74,7 @@ class NetworkSweep:
     users_enqueued: int = 0
     finished: bool = False
     restarted: bool = False  # the stored cursor was refused and the network listed from the beginning
+    network_not_found: bool = False  # Wickr answered 404 for the network itself
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,6 +87,7 @@ class NetworkSweep:
             "finished": self.finished,
             "resumable": not self.finished,
             "restarted": self.restarted,
+            "networkNotFound": self.network_not_found,
             "error": self.error,
         }
 
@@ -183,6 +185,10 @@ class Sweeper:
                 self._pages(network_id, None, queue, deadline, result)
         except DeadlineReached:
             logger.info("sweep deadline reached, will resume", network_id=network_id, pages=result.pages)
+        except WickrNetworkNotFound as error:
+            result.error = "ListUsers: the network is unknown to Wickr"
+            result.network_not_found = True
+            logger.error("network unknown to Wickr", network_id=network_id, error=str(error))
         except WickrError as error:
             result.error = f"ListUsers: {error.code or error}"
             logger.error("sweep of network failed", network_id=network_id, error=str(error), code=error.code)

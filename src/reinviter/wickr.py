@@ -21,7 +21,14 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 
 from reinviter import tracing
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, PermanentWickrError, RetryableWickrError, WickrAccessError, WickrError
+from reinviter.errors import (
+    DeadlineReached,
+    PermanentWickrError,
+    RetryableWickrError,
+    WickrAccessError,
+    WickrError,
+    WickrNetworkNotFound,
+)
 from reinviter.models import MAX_USERS_PER_REINVITE, ReinviteReceipt, UserState
 from reinviter.pacing import RequestPacer
 
@@ -35,6 +42,8 @@ T = TypeVar("T")
 STATUS_PENDING = 1
 STATUS_ACTIVE = 2
 RATE_LIMITED = 429
+NOT_FOUND = "ResourceNotFoundError"
+UNKNOWN_NETWORK_MEMORY_S = 300.0
 RETRYABLE_STATUSES = frozenset({RATE_LIMITED, 500, 502, 503, 504})
 ACCESS_STATUSES = frozenset({401, 403})
 # A Wickr call that takes longer than this is retried (a reinvite with the same token is one answer, so it is safe).
@@ -105,15 +114,24 @@ class WickrGateway:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._sleep = sleep
         self.counter = CallCounter()
+        self._lock = threading.Lock()
+        # Per network: True once it is known to exist, or until when it is taken as unknown (see _confirm_network).
+        self._networks: dict[str, bool | float] = {}
+        self._network_questions: dict[str, threading.Lock] = {}
 
     def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
-        """What GetUser says of one user; a user Wickr does not know is NOT_FOUND, not an error."""
+        """What GetUser says of one user; a user Wickr does not know is NOT_FOUND, not an error.
+
+        Raises:
+            WickrNetworkNotFound: The 404 was for the network: no user of it can be checked.
+        """
         try:
             user = self._call(
                 "GetUser", network_id, deadline, lambda: self._client.get_user(networkId=network_id, userId=user_id)
             )
         except PermanentWickrError as error:
-            if error.code == "ResourceNotFoundError":
+            if error.code == NOT_FOUND:
+                self._confirm_network(network_id, deadline)
                 return UserState.NOT_FOUND
             raise
         if user.get("suspended"):
@@ -151,7 +169,14 @@ class WickrGateway:
             kwargs: dict[str, Any] = {"networkId": network_id, "status": STATUS_PENDING, "maxResults": LIST_PAGE_SIZE}
             if token:
                 kwargs["nextToken"] = token
-            page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
+            try:
+                page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
+            except PermanentWickrError as error:
+                if error.code == NOT_FOUND:  # ListUsers names no user: its 404 is the network's
+                    raise WickrNetworkNotFound(
+                        f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404
+                    ) from None
+                raise
             users = [
                 PendingUser(user_id=user["userId"], invite_expired=bool(user.get("isInviteExpired")))
                 for user in page.get("users", [])
@@ -161,6 +186,39 @@ class WickrGateway:
             yield users, token
             if token is None:
                 return
+
+    def _confirm_network(self, network_id: str, deadline: Deadline) -> None:
+        """After a 404 for a user: does Wickr know the network? Asked once per network and container.
+
+        GetUser answers 404 (ResourceNotFoundError) for an unknown user and an unknown network alike; only the message
+        differs, and the model does not promise its wording. A one-user ListUsers tells them apart with a permission
+        the function already has: it answers 404 only when the network itself is unknown. Concurrent 404s of one
+        network wait for the one question in flight (a call already running, never one queued behind them); an
+        unknown network is remembered for a few minutes, so a network created meanwhile is found again.
+        """
+        with self._lock:
+            question = self._network_questions.setdefault(network_id, threading.Lock())
+        with question:
+            known_until = self._networks.get(network_id)
+            if known_until is not None and (known_until is True or time.monotonic() < known_until):
+                if known_until is True:
+                    return
+                raise WickrNetworkNotFound(f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404)
+            try:
+                self._call(
+                    "ListUsers",
+                    network_id,
+                    deadline,
+                    lambda: self._client.list_users(networkId=network_id, maxResults=1),
+                )
+            except PermanentWickrError as error:
+                if error.code != NOT_FOUND:
+                    raise
+                self._networks[network_id] = time.monotonic() + UNKNOWN_NETWORK_MEMORY_S
+                raise WickrNetworkNotFound(
+                    f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404
+                ) from None
+            self._networks[network_id] = True
 
     def _call(self, operation: str, network_id: str, deadline: Deadline, send: Callable[[], T]) -> T:
         attempt = 0

@@ -116,8 +116,21 @@ def test_user_state(wickr: Harness, fields: dict[str, Any], state: UserState) ->
 
 def test_unknown_user_is_not_found_not_an_error(wickr: Harness) -> None:
     wickr.error("get_user", 404)
+    wickr.stubber.add_response("list_users", {"users": []}, expected_params={"networkId": NETWORK, "maxResults": 1})
+    wickr.error("get_user", 404)  # the network is known now: no second ListUsers
 
     assert wickr.gateway.user_state(NETWORK, "1001", Deadline.never()) is UserState.NOT_FOUND
+    assert wickr.gateway.user_state(NETWORK, "1001", Deadline.never()) is UserState.NOT_FOUND
+
+
+def test_a_404_for_the_network_itself_is_no_user_verdict(wickr: Harness) -> None:
+    from reinviter.errors import WickrNetworkNotFound
+
+    wickr.error("get_user", 404)
+    wickr.error("list_users", 404)
+
+    with pytest.raises(WickrNetworkNotFound, match="unknown to Wickr"):
+        wickr.gateway.user_state(NETWORK, "1001", Deadline.never())
     assert wickr.sleeps == []
 
 
