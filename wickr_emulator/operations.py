@@ -23,6 +23,7 @@ _SORT_DIRECTIONS = frozenset({"ASC", "DESC"})
 
 LIST_USERS_DEFAULT = 10  # the model: maxResults defaults to 10 ...
 LIST_USERS_MAX = 100  # ... and is at most 100
+SEATS = 1_000_000  # GetUsersCount's `remaining`: the emulator models no license limit
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,7 @@ class Service:
             "ListUsers": self._list_users,
             "BatchReinviteUser": self._batch_reinvite_user,
             "BatchCreateUser": self._batch_create_user,
+            "GetUsersCount": self._get_users_count,
         }
 
     def call(self, call: Call) -> Answer:
@@ -321,6 +323,13 @@ class Service:
         if page.next_position is not None:
             body["nextToken"] = _token(network.network_id, page.next_position, fingerprint)
         return Answer(200, body)
+
+    def _get_users_count(self, call: Call, network: Network) -> Answer:
+        # Seats are not modelled: `remaining` is a fixed allowance minus the users present.
+        pending = sum(user.status == PENDING for user in network.ordered)
+        total = len(network.ordered)
+        counts = {"pending": pending, "active": total - pending, "rejected": 0, "total": total}
+        return Answer(200, {**counts, "remaining": max(0, SEATS - total)})
 
     def _batch_reinvite_user(self, call: Call, network: Network) -> Answer:
         user_ids = _batch(_json_body(call), "userIds")

@@ -16,7 +16,7 @@ from reinviter.deadline import Deadline
 from reinviter.intake import EventShapeError, read_records, sqs_records
 from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger
 from reinviter.models import Verdict
-from reinviter.observability import Metric, emit, logger, metrics
+from reinviter.observability import Metric, NetworkMetric, emit, emit_network, logger, metrics
 from reinviter.pacing import RequestPacer
 from reinviter.queue import ReinviteQueue, sqs_client
 from reinviter.service import ReinviteService
@@ -117,6 +117,11 @@ def handle_sweep(event: Any, app: Container, deadline: Deadline) -> dict[str, An
             Metric.NETWORKS_NOT_FOUND: sum(result.network_not_found for result in results.values()),
         }
     )
+    for network_id, result in results.items():
+        backlog = {NetworkMetric.EXPIRED_INVITATIONS: result.expired}
+        if result.pending is not None:
+            backlog[NetworkMetric.PENDING_USERS] = result.pending
+        emit_network(network_id, backlog)
     tracing.annotate(networks=len(results), users_enqueued=enqueued)
     summary = {
         "sweep": {network_id: result.as_dict() for network_id, result in results.items()},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics()
@@ -34,3 +34,18 @@ def emit(counts: dict[Metric, int]) -> None:
     """
     for name in Metric:
         metrics.add_metric(name=name.value, unit=MetricUnit.Count, value=counts.get(name, 0))
+
+
+class NetworkMetric(enum.StrEnum):
+    """Per-network EMF metrics of the sweep (dimensions `service` and `network_id`): the backlog an operator watches."""
+
+    PENDING_USERS = "PendingUsers"  # GetUsersCount's pending users, one reading per sweep
+    EXPIRED_INVITATIONS = "ExpiredInvitations"  # pending users the sweep listed whose invitation code expired
+
+
+def emit_network(network_id: str, counts: dict[NetworkMetric, int]) -> None:
+    """One EMF blob for one network (a network id is no personal data; the service-wide blob keeps one dimension)."""
+    for name, value in counts.items():
+        with single_metric(name=name.value, unit=MetricUnit.Count, value=value, namespace=metrics.namespace) as blob:
+            blob.add_dimension(name="service", value=metrics.service or "wickr-reinviter")
+            blob.add_dimension(name="network_id", value=network_id)

@@ -75,6 +75,8 @@ class NetworkSweep:
     finished: bool = False
     restarted: bool = False  # the stored cursor was refused and the network listed from the beginning
     network_not_found: bool = False  # Wickr answered 404 for the network itself
+    pending: int | None = None  # GetUsersCount's pending users (None when it could not be read)
+    expired: int = 0  # listed pending users whose invitation has expired
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +90,8 @@ class NetworkSweep:
             "resumable": not self.finished,
             "restarted": self.restarted,
             "networkNotFound": self.network_not_found,
+            "pendingUsers": self.pending,
+            "expiredInvitations": self.expired,
             "error": self.error,
         }
 
@@ -174,6 +178,7 @@ class Sweeper:
         result = NetworkSweep()
         try:
             start = self._start(network_id, deadline)
+            result.pending = self._backlog(network_id, deadline)
             try:
                 self._pages(network_id, start, queue, deadline, result)
             except PermanentWickrError as error:
@@ -206,6 +211,24 @@ class Sweeper:
         )
         return result
 
+    def _backlog(self, network_id: str, deadline: Deadline) -> int | None:
+        """The network's pending backlog for the dashboard: one GetUsersCount a network and sweep.
+
+        Raises:
+            WickrNetworkNotFound: The network is unknown (the sweep of it fails, as a ListUsers 404 would).
+        """
+        try:
+            return self._gateway.pending_count(network_id, deadline)
+        except WickrNetworkNotFound:
+            raise
+        except PermanentWickrError as error:
+            if error.code == "ResourceNotFoundError":
+                raise WickrNetworkNotFound(f"network {network_id} is unknown to Wickr", code=error.code) from None
+            logger.warning("backlog not read", network_id=network_id, error=str(error), code=error.code)
+        except WickrError as error:  # the backlog is an observation: its failure never stops the sweep
+            logger.warning("backlog not read", network_id=network_id, error=str(error), code=error.code)
+        return None
+
     def _start(self, network_id: str, deadline: Deadline) -> str | None:
         """Where this run starts: the stored cursor (a dry run neither uses nor moves it)."""
         if self._dry_run:
@@ -233,6 +256,7 @@ class Sweeper:
                 result.users_enqueued += len(selected)
             result.pages += 1
             result.users_listed += len(page)
+            result.expired += sum(user.invite_expired for user in page)
             result.users_selected += len(selected)
             if next_token is None:
                 result.finished = True

@@ -160,6 +160,13 @@ class WickrGateway:
         }
         return ReinviteReceipt(successful=successful, failed=failed)
 
+    def pending_count(self, network_id: str, deadline: Deadline) -> int:
+        """How many users of the network have not accepted their invitation (GetUsersCount's `pending`)."""
+        answer = self._call(
+            "GetUsersCount", network_id, deadline, lambda: self._client.get_users_count(networkId=network_id)
+        )
+        return int(answer.get("pending", 0))
+
     def pending_users(
         self, network_id: str, deadline: Deadline, start_token: str | None = None
     ) -> Iterator[tuple[list[PendingUser], str | None]]:

@@ -260,3 +260,25 @@ def test_sweep_without_a_queue_url_is_a_configuration_error(
     with pytest.raises(SweepConfigError, match="REINVITE_QUEUE_URL is empty"):
         lambda_handler({}, lambda_context)
     assert network.calls("ListUsers") == 0
+
+
+def test_each_sweep_reports_every_networks_backlog_with_one_call_a_network(
+    network: WickrEmulator, queue_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reinviter.handler import lambda_handler
+
+    summary = lambda_handler({}, FakeLambdaContext())
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"network_id"' in line]
+    backlog = {
+        (blob["network_id"], name): blob[name][0]
+        for blob in blobs
+        for name in ("PendingUsers", "ExpiredInvitations")
+        if name in blob
+    }
+    wickr_pending = sum(user.status == 1 for user in network.users(DEMO_NETWORK))  # suspended ones included
+    assert backlog[(DEMO_NETWORK, "PendingUsers")] == wickr_pending > len(PENDING_IDS)
+    assert backlog[(DEMO_NETWORK, "ExpiredInvitations")] == len(EXPIRED_IDS)
+    assert all(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "network_id"]] for blob in blobs)
+    assert summary["sweep"][DEMO_NETWORK]["pendingUsers"] == wickr_pending
+    assert network.calls("GetUsersCount") == len(summary["sweep"])  # the backlog's whole cost: one call a network

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
-from reinviter.observability import Metric
+from reinviter.observability import Metric, NetworkMetric
 from reinviter.settings import Settings, environment_variables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ EVENTS = ROOT / "events"
 
 FUNCTION_ID = "ReinviterFunction"
 DEMO_NETWORKS = {"12345678", "87654321"}
-WICKR_ACTIONS = ("wickr:GetUser", "wickr:ListUsers", "wickr:BatchReinviteUser")
+WICKR_ACTIONS = ("wickr:GetUser", "wickr:ListUsers", "wickr:BatchReinviteUser", "wickr:GetUsersCount")
 SQS_WINDOW_MAX = 300  # MaximumBatchingWindowInSeconds' upper bound
 MAX_RECORDS_PER_BATCH = 10
 SCHEDULER_STATES = {"ENABLED", "DISABLED"}
@@ -464,7 +464,11 @@ def test_dashboard_is_valid_json_and_graphs_every_metric(template, resources):
     service, namespace = _service_and_namespace(template)
     (dashboard,) = _of_type(resources, "AWS::CloudWatch::Dashboard").values()
     body = json.loads(_resolve(dashboard["DashboardBody"], _refs()))
-    rows = [row for widget in body["widgets"] for row in widget["properties"]["metrics"]]
+    rows = [row for widget in body["widgets"] for row in widget["properties"]["metrics"] if isinstance(row[0], str)]
+    every_row = [row for widget in body["widgets"] for row in widget["properties"]["metrics"]]
+    searches = [row[0]["expression"] for row in every_row if isinstance(row[0], dict)]
+    for metric in NetworkMetric:  # per network: found by a search, whichever networks are allowlisted
+        assert any(f'MetricName="{metric.value}"' in s and "network_id" in s for s in searches), metric
     custom = {row[1] for row in rows if row[0] == namespace}
     for row in rows:
         if row[0] == namespace:
