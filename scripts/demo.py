@@ -23,7 +23,18 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from wickr_emulator import DEMO_SEED_PATH, WickrEmulator  # noqa: E402 - after the path set-up above
 
 EVENT = ROOT / "events" / "sqs-mixed.json"
-SHOWN_LOG_FIELDS = ("message_id", "network_id", "reason", "verdicts", "problems")
+SHOWN_LOG_FIELDS = (
+    "message_id",
+    "network_id",
+    "user_id",
+    "reason",
+    "verdicts",
+    "problems",
+    "skipped",
+    "networks",
+    "users_enqueued",
+    "finished",
+)
 
 
 class Context:
@@ -119,20 +130,34 @@ def show(output: str) -> None:
     print("    " + ", ".join(f"{name} {value:g}" for name, value in sorted(metrics_from(output).items())))
 
 
-def drain(queue_url: str) -> tuple[int, int]:
+def drain(queue_url: str) -> tuple[int, int, list[str]]:
     """Feed the queue to the handler as Lambda's poller does: batches of 10, delete what succeeded."""
     import boto3
 
     sqs = boto3.client("sqs")
     batches = reinvited = 0
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+    skips: list[str] = []
+    while messages := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+    ).get("Messages", []):
         event = {
             "Records": [
-                {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {}}
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"]},
+                    "eventSource": "aws:sqs",
+                }
                 for m in messages
             ]
         }
         response, output = invoke(event)
+        skips += [
+            f"{line['network_id']}/{line['user_id']} ({line['reason']})"
+            for line in log_lines(output)
+            if line["message"] == "reinvite skipped"
+        ]
         batches += 1
         reinvited += int(metrics_from(output).get("UsersReinvited", 0))
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
@@ -142,7 +167,7 @@ def drain(queue_url: str) -> tuple[int, int]:
             sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
         if failed:
             break  # the demo does not wait out visibility timeouts
-    return batches, reinvited
+    return batches, reinvited, skips
 
 
 def main() -> int:
@@ -165,9 +190,9 @@ def main() -> int:
             show(output)
             print("  Sweep summary:", json.dumps(response))
 
-            batches, reinvited = drain(queue_url)
+            batches, reinvited, skips = drain(queue_url)
             print(f"\n3. The queue drained through the handler: {batches} batch(es), {reinvited} user(s) reinvited")
-            print("   (users reinvited in step 1 are inside their 24 h cooldown: skipped, not reinvited twice)")
+            print(f"   skipped by the ledger before any Wickr call: {', '.join(skips) or 'nobody'}")
 
             print("\nEvery user of the demo networks afterwards:")
             for network_id in emulator.network_ids():

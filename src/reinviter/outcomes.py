@@ -78,6 +78,7 @@ class Outcomes:
         for request in requests:
             verdicts: Counter[Verdict] = Counter()
             problems: dict[str, str] = {}
+            skipped: dict[str, str] = {}
             for user_id in request.user_ids:
                 outcome = report.outcomes.get(UserKey(request.network_id, user_id))
                 if outcome is None:  # a stage forgot this user: never report it done
@@ -86,6 +87,8 @@ class Outcomes:
                 verdicts[outcome.verdict] += 1
                 if outcome.verdict in RETRIED:
                     problems[user_id] = outcome.reason
+                elif outcome.verdict is Verdict.SKIPPED:
+                    skipped[user_id] = outcome.reason
             if problems:
                 report.failed_message_ids.append(request.message_id)
             log = logger.warning if problems else logger.info
@@ -96,5 +99,6 @@ class Outcomes:
                 users=len(request.user_ids),
                 verdicts={verdict.value: count for verdict, count in verdicts.items()},
                 problems=problems or None,
+                skipped=skipped or None,
             )
         return report
