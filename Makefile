@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Python 3.13 (the Lambda runtime) where pyenv has it, else the machine's python3.
 PYTHON := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
 
-.PHONY: demo test lint typecheck template validate unit integration bench build clean dev
+.PHONY: demo test lint typecheck template validate checkov unit integration bench build clean dev
 
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt constraints-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,21 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict src
 
-template: $(BIN)/.installed validate
+template: $(BIN)/.installed validate checkov
 	$(BIN)/cfn-lint template.yaml
+
+# checkov in its own venv too (about 100 packages, 40 s to install): a new finding fails `make test`. Every skipped
+# check carries its reason in the resource's Metadata in template.yaml. --skip-download: no call to its vendor's API.
+CHECKOV_VERSION := 3.2.533
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 # SAM CLI lives in its own venv: it pins its own boto3 range, which must not move the project's pins in .venv.
 # The stamp names the version, so bumping SAM_CLI_VERSION reinstalls. `sam validate --lint` needs neither network
@@ -65,4 +78,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache
