@@ -102,7 +102,12 @@ def event_for(messages: list[list[str]]) -> dict[str, Any]:
                 "messageId": str(uuid.uuid4()),
                 "receiptHandle": "AQEB" + uuid.uuid4().hex,
                 "body": json.dumps({"networkId": NETWORK, "userIds": ids}),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1763884801731",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1763884801740",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "0" * 32,
                 "eventSource": "aws:sqs",

@@ -137,17 +137,21 @@ def drain(queue_url: str) -> tuple[int, int, list[str]]:
     sqs = boto3.client("sqs")
     batches = reinvited = 0
     skips: list[str] = []
-    while messages := sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
-    ).get("Messages", []):
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+        "Messages", []
+    ):
         event = {
             "Records": [
                 {
                     "messageId": m["MessageId"],
                     "receiptHandle": m["ReceiptHandle"],
                     "body": m["Body"],
-                    "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"]},
+                    "attributes": m["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:wickr-reinviter-demo",
+                    "awsRegion": "us-east-1",
                 }
                 for m in messages
             ]

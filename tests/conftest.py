@@ -94,7 +94,12 @@ def sqs_record(body: dict[str, Any] | str, message_id: str | None = None) -> dic
         "messageId": message_id or str(uuid.uuid4()),
         "receiptHandle": "AQEB" + uuid.uuid4().hex,
         "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1763884801731"},
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1763884801731",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1763884801740",
+        },
         "messageAttributes": {},
         "md5OfBody": "0" * 32,
         "eventSource": "aws:sqs",

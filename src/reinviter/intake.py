@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reinviter.models import ReinviteRequest, SqsRecord
+from reinviter.models import ReinviteRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,31 +70,28 @@ def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> In
     requests: list[Request] = []
     rejections: list[Rejection] = []
     for index, raw in enumerate(records):
+        message_id = str(raw.get("messageId", "")) if isinstance(raw, dict) else ""
         try:
-            record = SqsRecord.model_validate(raw)
+            record = ReinviteRecord.model_validate(raw)
         except ValidationError as error:
-            # Without a messageId the record cannot be named in batchItemFailures; an empty identifier makes Lambda
-            # treat the whole batch as failed, which loses nothing (real SQS records always carry one).
-            message_id = raw.get("messageId") if isinstance(raw, dict) else None
-            rejections.append(Rejection(str(message_id or ""), f"record {index} is not an SQS record: {_brief(error)}"))
+            if all(detail["loc"][:1] == ("body",) for detail in error.errors()):
+                rejections.append(Rejection(message_id, f"invalid body: {_brief(error, skip=1)}"))
+            else:
+                rejections.append(Rejection(message_id, f"record {index} is not an SQS record: {_brief(error)}"))
             continue
-        try:
-            body = ReinviteRequest.model_validate_json(record.body)
-        except ValidationError as error:
-            rejections.append(Rejection(record.message_id, f"invalid body: {_brief(error)}"))
-            continue
+        body = record.body
         if body.network_id not in allowed_networks:
-            rejections.append(Rejection(record.message_id, f"network {body.network_id} is not in WICKR_NETWORK_IDS"))
+            rejections.append(Rejection(record.messageId, f"network {body.network_id} is not in WICKR_NETWORK_IDS"))
             continue
         user_ids = tuple(dict.fromkeys(body.user_ids))  # a repeated id is one user
-        requests.append(Request(record.message_id, body.network_id, user_ids, record.receive_count))
+        requests.append(Request(record.messageId, body.network_id, user_ids, record.receive_count))
     return Intake(requests, rejections)
 
 
-def _brief(error: ValidationError) -> str:
+def _brief(error: ValidationError, skip: int = 0) -> str:
     """Pydantic's errors as one line, without echoing the input (a body may hold anything, personal data included)."""
     parts = []
     for detail in error.errors(include_input=False, include_url=False):
-        location = ".".join(str(part) for part in detail["loc"]) or "body"
+        location = ".".join(str(part) for part in detail["loc"][skip:]) or "body"
         parts.append(f"{location}: {detail['msg']}")
     return "; ".join(parts)

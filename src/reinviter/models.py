@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
+from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints, field_validator
 
 # Limits of the Wickr model (botocore checks only the network id's length, so we check the rest ourselves).
 MAX_USERS_PER_REINVITE = 50
@@ -25,28 +26,38 @@ class ReinviteRequest(BaseModel):
     user_ids: Annotated[list[UserId], Field(alias="userIds", min_length=1, max_length=MAX_USERS_PER_REINVITE)]
 
 
-class SqsRecord(BaseModel):
-    """The part of a Lambda SQS record we rely on; the body is parsed separately so one bad body fails alone."""
+class ReinviteAttributes(SqsAttributesModel):
+    """SQS's system attributes (Powertools' model), the receive count checked strictly: it goes into tokens."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    message_id: Annotated[str, Field(alias="messageId", min_length=1)]
-    body: str
-    attributes: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("attributes")
+    @field_validator("ApproximateReceiveCount")
     @classmethod
-    def _check_receive_count(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+    def _check_receive_count(cls, value: str) -> str:
         # `str.isdigit` accepts "²", which `int` then refuses: only ASCII digits, and SQS starts counting at 1.
-        value = attributes.get("ApproximateReceiveCount", "1")
-        if not isinstance(value, str) or not RECEIVE_COUNT.fullmatch(value):
-            raise ValueError("ApproximateReceiveCount must be a whole number of at least 1, in ASCII digits")
-        return attributes
+        if not RECEIVE_COUNT.fullmatch(value):
+            raise ValueError("must be a whole number of at least 1, in ASCII digits")
+        return value
+
+
+class ReinviteRecord(SqsRecordModel):
+    """One SQS record as Lambda delivers it (Powertools Parser's envelope), its body a reinvite request."""
+
+    attributes: ReinviteAttributes
+    body: Json[ReinviteRequest]  # Powertools types it str | Json[Any]; here it is always a request
+
+    @field_validator("messageId")
+    @classmethod
+    def _check_message_id(cls, value: str) -> str:
+        # It goes into tokens and logs as UTF-8: a lone surrogate (no real SQS id has one) could be neither.
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
+        return value
 
     @property
     def receive_count(self) -> int:
-        """How often SQS has delivered this message (1 on the first delivery; a hand-made event may leave it out)."""
-        return int(self.attributes.get("ApproximateReceiveCount", "1"))
+        """How often SQS has delivered this message (1 on the first delivery)."""
+        return int(self.attributes.ApproximateReceiveCount)
 
 
 class SweepSubset(BaseModel):
