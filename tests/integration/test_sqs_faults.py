@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,17 +17,6 @@ from tests.conftest import (
     sqs_record,
 )
 from wickr_emulator import WickrEmulator
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    """The function's JSON log lines (Powertools' handler holds the stdout of import time, so point it here)."""
-    from reinviter.observability import logger
-
-    buffer = io.StringIO()
-    previous = logger.logger_handler.setStream(buffer)  # type: ignore[attr-defined]
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
-    logger.logger_handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 def _two_networks() -> dict[str, Any]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -43,17 +41,6 @@ INVALID = {
     "0743b7f7-e403-4b1a-b22d-e0bfda8e9cbf": "userIds: Field required",
     "16f14cb7-a979-42cd-8b46-4424558eb96a": "network 99999999 is not in WICKR_NETWORK_IDS",
 }
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    """The function's JSON log lines (Powertools' handler holds the stdout of import time, so point it here)."""
-    from reinviter.observability import logger
-
-    buffer = io.StringIO()
-    previous = logger.logger_handler.setStream(buffer)  # type: ignore[attr-defined]
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
-    logger.logger_handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 def _rejections(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
