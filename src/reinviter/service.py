@@ -102,7 +102,6 @@ class _Batch:
         self.sends: deque[Chunk] = deque()
         self.wickr: dict[Future[Any], _Check | _Send] = {}
         self.ledger: dict[Future[Any], _Ledger] = {}
-        self.receipts: dict[str, ReinviteReceipt] = {}
 
     def drive(self) -> None:
         checking = True
