@@ -4,26 +4,66 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Self
 
 from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Json,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # Limits of the Wickr model (botocore checks only the network id's length, so we check the rest ourselves).
 MAX_USERS_PER_REINVITE = 50
+MAX_USERNAME_LENGTH = 256
 NetworkId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}$")]
 RECEIVE_COUNT = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+# Whitespace (Zs, Zl, Zp), control (Cc), format (Cf: zero-width and direction marks) and lone surrogates (Cs): none
+# belongs in a username, and each would make two requests for one person look different, or not encode at all.
+_NOT_IN_USERNAME = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs"})
+
+
+def _check_username(value: str) -> str:
+    # The message says what is wrong, never what was sent: a username is personal data.
+    if any(unicodedata.category(char) in _NOT_IN_USERNAME for char in value):
+        raise ValueError("must contain no whitespace, control or invisible formatting characters")
+    return value
+
+
+Username = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_USERNAME_LENGTH), AfterValidator(_check_username)
+]
 
 
 class ReinviteRequest(BaseModel):
-    """The SQS message body onboarding systems send: `{"networkId": "12345678", "userIds": ["1001"]}`."""
+    """The SQS message body onboarding systems send: `{"networkId": "12345678", "userIds": ["1001"]}`.
 
-    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+    Users are named by id, by username (`"usernames": ["ana@example.org"]`), or both: at least one, at most 50 in
+    all, so the request fits one BatchReinviteUser call. Errors never echo the input (usernames are personal data).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True, hide_input_in_errors=True)
 
     network_id: Annotated[NetworkId, Field(alias="networkId")]
-    user_ids: Annotated[list[UserId], Field(alias="userIds", min_length=1, max_length=MAX_USERS_PER_REINVITE)]
+    user_ids: Annotated[list[UserId], Field(alias="userIds", max_length=MAX_USERS_PER_REINVITE)] = []
+    usernames: Annotated[list[Username], Field(max_length=MAX_USERS_PER_REINVITE)] = []
+
+    @model_validator(mode="after")
+    def _check_count(self) -> Self:
+        named = len(self.user_ids) + len(self.usernames)
+        if named == 0:
+            raise ValueError("name at least one user in userIds or usernames")
+        if named > MAX_USERS_PER_REINVITE:
+            raise ValueError(f"userIds and usernames name {named} users, at most {MAX_USERS_PER_REINVITE} in all")
+        return self
 
 
 class ReinviteAttributes(SqsAttributesModel):
@@ -40,6 +80,8 @@ class ReinviteAttributes(SqsAttributesModel):
 
 class ReinviteRecord(SqsRecordModel):
     """One SQS record as Lambda delivers it (Powertools Parser's envelope), its body a reinvite request."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # the body may name people: never echo it
 
     attributes: ReinviteAttributes
     body: Json[ReinviteRequest]  # Powertools types it str | Json[Any]; here it is always a request
@@ -113,3 +155,4 @@ class ReinviteReceipt:
 
     successful: frozenset[str]
     failed: dict[str, str] = field(default_factory=dict)  # user id -> reason
+

@@ -34,11 +34,11 @@ INVALID = {
     "a96ad978-6c31-4659-9604-19866377cf49": "Invalid JSON",
     "6bebd055-a111-474c-ba19-df596c9a246b": "userIds: List should have at most 50 items",
     "c8e1e24b-934d-4f82-aff2-4278d6c4374c": "networkId: String should match pattern",
-    "92156162-1bd5-4646-bc72-bd7aa6e9c76d": "userIds: List should have at least 1 item",
+    "92156162-1bd5-4646-bc72-bd7aa6e9c76d": "name at least one user in userIds or usernames",  # userIds: []
     "bbaae99c-09e6-4583-b69e-d4ecaa0c655f": "userIds.0: Input should be a valid string",  # integer ids
     "4d5f813a-3ca8-4890-b965-1274d6990665": "userIds.0: String should match pattern",  # 11 digits
     "380aaf1b-4d53-4e03-9770-e75aba8bf9d5": "Input should be a valid dictionary",  # a JSON array
-    "0743b7f7-e403-4b1a-b22d-e0bfda8e9cbf": "userIds: Field required",
+    "0743b7f7-e403-4b1a-b22d-e0bfda8e9cbf": "name at least one user in userIds or usernames",  # no userIds
     "16f14cb7-a979-42cd-8b46-4424558eb96a": "network 99999999 is not in WICKR_NETWORK_IDS",
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +15,17 @@ from wickr_emulator import WickrEmulator
 
 ALLOWED = (DEMO_NETWORK, OTHER_NETWORK)
 DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def is_username(name: Any) -> bool:
+    """The username rule, restated for the oracle: 1 to 256 characters, no space, control or format character."""
+    return (
+        isinstance(name, str)
+        and 1 <= len(name) <= 256
+        and not any(char.isspace() or unicodedata.category(char) in {"Cc", "Cf", "Cs"} for char in name)
+    )
+
+
 NETWORK = re.compile(r"[0-9]{8}")
 SETTINGS = settings(
     max_examples=150,
@@ -140,13 +152,15 @@ def is_valid(record: Any) -> bool:
         return False
     if not isinstance(parsed, dict):
         return False
-    network, user_ids = parsed.get("networkId"), parsed.get("userIds")
+    network, user_ids, usernames = parsed.get("networkId"), parsed.get("userIds", []), parsed.get("usernames", [])
     return (
         isinstance(network, str)
         and network in ALLOWED
         and isinstance(user_ids, list)
-        and 1 <= len(user_ids) <= 50
+        and isinstance(usernames, list)
+        and 1 <= len(user_ids) + len(usernames) <= 50
         and all(isinstance(uid, str) and DIGITS.fullmatch(uid) for uid in user_ids)
+        and all(is_username(name) for name in usernames)
     )
 
 
