@@ -156,3 +156,15 @@ class ReinviteReceipt:
     successful: frozenset[str]
     failed: dict[str, str] = field(default_factory=dict)  # user id -> reason
 
+
+@dataclass(frozen=True, slots=True)
+class ListedUser:
+    """A user as ListUsers lists it: its id, its state, and its username for an exact comparison only.
+
+    The username is personal data: it is left out of `repr`, so logging this value (or an error holding it) shows
+    the id and the state alone.
+    """
+
+    user_id: str
+    state: UserState
+    username: str = field(repr=False)

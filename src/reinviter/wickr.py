@@ -8,9 +8,10 @@ and broken connections are retried with exponential backoff and full jitter, nev
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +30,7 @@ from reinviter.errors import (
     WickrError,
     WickrNetworkNotFound,
 )
-from reinviter.models import MAX_USERS_PER_REINVITE, ReinviteReceipt, UserState
+from reinviter.models import MAX_USERS_PER_REINVITE, ListedUser, ReinviteReceipt, UserState
 from reinviter.pacing import RequestPacer
 
 if TYPE_CHECKING:
@@ -194,6 +195,38 @@ class WickrGateway:
             if token is None:
                 return
 
+    def users_by_username(self, network_id: str, username: str, deadline: Deadline) -> list[ListedUser]:
+        """Every user ListUsers lists for its `username` filter, all pages, suspended users included.
+
+        The filter may match partially (the model does not say), so the caller compares usernames exactly. Each page
+        goes through the retry and pacing of `_call`; no page starts past the deadline. An error never carries the
+        username, whatever Wickr's message said.
+
+        Raises:
+            WickrNetworkNotFound: Wickr does not know the network.
+            WickrError: A page could not be read (after retries, or no time left).
+        """
+        users: list[ListedUser] = []
+        kwargs: dict[str, Any] = {"networkId": network_id, "username": username, "maxResults": LIST_PAGE_SIZE}
+        while True:
+            try:
+                page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
+            except WickrError as error:
+                if isinstance(error, PermanentWickrError) and error.code == NOT_FOUND:  # ListUsers names no user
+                    raise WickrNetworkNotFound(
+                        f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404
+                    ) from None
+                raise _without(error, username) from None
+            users += [
+                ListedUser(user_id=user["userId"], state=_listed_state(user), username=str(user.get("username", "")))
+                for user in page.get("users", [])
+                if "userId" in user
+            ]
+            token = page.get("nextToken")
+            if not token:
+                return users
+            kwargs["nextToken"] = token
+
     def _confirm_network(self, network_id: str, deadline: Deadline) -> None:
         """After a 404 for a user: does Wickr know the network? Asked once per network and container.
 
@@ -260,6 +293,28 @@ class WickrGateway:
             self.counter.record(rate_limited=False)
             self._pacer.on_success()
             return result
+
+
+def _listed_state(user: Mapping[str, object]) -> UserState:
+    # The same reading of status and suspended as `user_state`'s of GetUser's answer.
+    status = user.get("status")
+    if user.get("suspended"):
+        return UserState.SUSPENDED
+    if status == STATUS_PENDING:
+        return UserState.PENDING
+    if status == STATUS_ACTIVE:
+        return UserState.ACTIVE
+    return UserState.OTHER
+
+
+def _without(error: WickrError, secret: str) -> WickrError:
+    """The same error, its message cleared of `secret` (any case) and no cause kept: a traceback shows neither."""
+    message = str(error)
+    if secret:
+        message = re.sub(re.escape(secret), "<username>", message, flags=re.IGNORECASE)
+    clean = type(error)(message, code=error.code, status=error.status)
+    clean.maybe_sent = error.maybe_sent
+    return clean
 
 
 def _marked(error: WickrError, maybe_sent: bool) -> WickrError:
