@@ -6,14 +6,15 @@ tests/integration/test_ledger_contract.py runs the same scenarios against both, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reinviter.deadline import Deadline
 from reinviter.errors import RetryableWickrError, WickrError
 from reinviter.ledger import LedgerRecord, LedgerUnavailable, Policy
-from reinviter.models import ReinviteReceipt, UserKey, UserState
+from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserState
 from reinviter.planning import Chunk
+from reinviter.resolution import NameKey
 
 # A fault for the next ledger call: "fail" (not applied, the caller sees an error) or "lose" (applied, its answer
 # lost: the caller sees the same error). None: answered.
@@ -142,9 +143,18 @@ class FakeWickr:
     answers: dict[str, ReinviteReceipt] = field(default_factory=dict)  # by token: what Wickr remembers
     sent: dict[UserKey, list[float]] = field(default_factory=dict)  # real invitations, with their time
     calls: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    directory: dict[str, list[ListedUser]] = field(default_factory=dict)  # username filter -> what ListUsers lists
+    lookup_errors: dict[str, WickrError] = field(default_factory=dict)  # username filter -> the error it raises
+    lookups: list[str] = field(default_factory=list)
 
     def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
         return self.states.get(UserKey(network_id, user_id), UserState.PENDING)
+
+    def users_by_username(self, network_id: str, username: str, deadline: Deadline) -> list[ListedUser]:
+        self.lookups.append(username)
+        if username in self.lookup_errors:
+            raise self.lookup_errors[username]
+        return list(self.directory.get(username, []))
 
     def reinvite(self, network_id: str, user_ids: list[str], client_token: str, deadline: Deadline) -> ReinviteReceipt:
         self.calls.append((network_id, tuple(user_ids), client_token))
@@ -161,6 +171,28 @@ class FakeWickr:
         receipt = ReinviteReceipt(frozenset(successful), failed)
         self.answers[client_token] = receipt
         return receipt
+
+
+@dataclass
+class InMemoryNameCache:
+    """The username cache as a dict (keys are what DynamoNameCache hashes)."""
+
+    entries: dict[NameKey, str] = field(default_factory=dict)
+    unavailable: bool = False
+
+    def read(self, keys: Sequence[NameKey], deadline: Deadline) -> dict[NameKey, str]:
+        if self.unavailable:
+            raise LedgerUnavailable("name read: injected")
+        return {key: self.entries[key] for key in keys if key in self.entries}
+
+    def remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
+        if self.unavailable:
+            raise LedgerUnavailable("name write: injected")
+        self.entries |= resolved
+
+    def forget(self, keys: Sequence[NameKey], deadline: Deadline) -> None:
+        for key in keys:
+            self.entries.pop(key, None)
 
 
 def retryable(status: int = 500, *, maybe_sent: bool) -> WickrError:

@@ -343,6 +343,22 @@ class WickrEmulator:
                 network.add(record)
         return len(records)
 
+    def remove_user(self, network_id: str, user_id: str) -> None:
+        """Delete a user (as an administrator's BatchDeleteUser would): Wickr no longer knows its id.
+
+        Args:
+            network_id: The network.
+            user_id: The user.
+
+        Raises:
+            KeyError: If there is no such user.
+        """
+        with self._service.lock:
+            network = self._service.networks.get(network_id)
+            if network is None:
+                raise KeyError(f"no network {network_id}")
+            network.remove(user_id)
+
     def load_seed(self, source: str | PathLike[str] | Mapping[str, Any]) -> None:
         """Add the networks and users of a seed file (see `state.parse_seed` for the format).
 

@@ -223,6 +223,20 @@ class Network:
             self.by_username.setdefault(user.username.casefold(), user)
         self._next_id = max(self._next_id, int(user.user_id) + 1)
 
+    def remove(self, user_id: str) -> None:
+        """Delete a user, as BatchDeleteUser would (its id is never reused: `_next_id` stays above it).
+
+        Args:
+            user_id: The user.
+
+        Raises:
+            KeyError: If there is no such user.
+        """
+        user = self.by_id.pop(user_id)
+        self.ordered.remove(user)
+        if user.username and self.by_username.get(user.username.casefold()) is user:
+            del self.by_username[user.username.casefold()]
+
     def new_user_id(self) -> str:
         """Allocate an id above every id in use.
 

@@ -18,6 +18,7 @@ from reinviter.models import ReinviteReceipt, UserKey, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import Chunk, ChunkPlanner, Requester
+from reinviter.resolution import Directory, NameKey
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
 SKIP_REASONS = {
@@ -40,9 +41,12 @@ class BatchRun:
         *,
         use_ledger: bool,
         dry_run: bool = False,
+        directory: Directory | None = None,
+        outcomes: Outcomes | None = None,
     ) -> None:
         self.requests = list(requests)
-        self.outcomes = Outcomes()
+        self.directory = directory if directory is not None else Directory()
+        self.outcomes = outcomes if outcomes is not None else Outcomes()
         self._ledger = ledger
         self._policy = policy
         self._clock = clock
@@ -50,7 +54,7 @@ class BatchRun:
         requesters: dict[UserKey, list[Requester]] = defaultdict(list)
         owners: dict[str, list[UserKey]] = defaultdict(list)
         for position, request in enumerate(self.requests):
-            for user_id in request.user_ids:
+            for user_id in self.directory.user_ids(request):
                 key = UserKey(request.network_id, user_id)
                 if key not in requesters:
                     # A user named twice belongs to the first request. Keyed by position: a batch that repeats a
@@ -64,6 +68,9 @@ class BatchRun:
         self._replays: set[str] = set()
         self._claim_rounds: dict[str, int] = {}
         self._circuit: dict[str, WickrError] = {}
+        self.known = {key: state for key, state in self.directory.known_states().items() if key in self._requested}
+        self._cached_only = self.directory.cached_only(self.requests)
+        self.outdated: list[NameKey] = []  # cached resolutions Wickr no longer knows: to resolve again
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[Chunk]]:
@@ -121,10 +128,16 @@ class BatchRun:
 
     # -- GetUser answers ----------------------------------------------------------------------------------------
     def checked(self, key: UserKey, state: UserState) -> list[Chunk]:
-        """GetUser answered: the calls that became full because of it, to claim."""
+        """GetUser (or ListUsers, for a username) answered: the calls that became full because of it, to claim."""
         self.outcomes.count(Metric.USERS_CHECKED)
         if state is UserState.PENDING:
             return self._to_claim(self._planner.confirmed(key))
+        if state is UserState.NOT_FOUND and key in self._cached_only:
+            # No verdict: no message names this id any more; its usernames are resolved again and bound anew.
+            names = self._cached_only[key]
+            self.outdated += names
+            logger.info("cached username resolution is out of date", network_id=key.network_id, usernames=len(names))
+            return self._to_claim(self._planner.settled(key, spoils=False))
         self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
         return self._to_claim(self._planner.settled(key, spoils=False))
 
@@ -267,7 +280,7 @@ class BatchRun:
 
     def finish(self) -> BatchReport:
         """Map every verdict back to the messages that asked."""
-        return self.outcomes.finish(self.requests)
+        return self.outcomes.finish(self.requests, self.directory)
 
 
 def _verdict(error: WickrError) -> Verdict:

@@ -32,3 +32,7 @@ class DeadlineReached(WickrError):  # noqa: N818 - reads as the event it reports
 
 class WickrNetworkNotFound(PermanentWickrError):  # noqa: N818 - reads as the event it reports
     """Wickr does not know the network itself (not just one user of it): nothing for it can succeed until fixed."""
+
+
+class UsernameTooBroad(PermanentWickrError):  # noqa: N818 - reads as the state it reports
+    """ListUsers' username filter matched more users than a lookup reads: the exact match could not be told apart."""

@@ -14,11 +14,13 @@ from botocore.config import Config
 from reinviter import tracing
 from reinviter.deadline import Deadline
 from reinviter.intake import EventShapeError, read_records, sqs_records
-from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger
+from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger, DynamoNameCache
 from reinviter.models import Verdict
 from reinviter.observability import Metric, NetworkMetric, emit, emit_network, logger, metrics
 from reinviter.pacing import RequestPacer
 from reinviter.queue import ReinviteQueue, sqs_client
+from reinviter.resolution import NameCache, NoNameCache
+from reinviter.secret_key import SECRET_CONFIG, SecretKey
 from reinviter.service import ReinviteService
 from reinviter.settings import Settings, get_settings
 from reinviter.sweep import Cursors, NoCursors, SweepConfigError, Sweeper, SweepInputError, networks_to_sweep
@@ -54,11 +56,17 @@ def container() -> Container:
         pacer=RequestPacer(settings.max_requests_per_second),
     )
     ledger = None
+    names: NameCache = NoNameCache()
     cursors: Cursors = NoCursors()
     if settings.ledger_table:
         cursors = DynamoCursors(boto3.client("dynamodb", config=CURSORS_CONFIG), settings.ledger_table)
         # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
         ledger = DynamoLedger(boto3.client("dynamodb", config=LEDGER_CONFIG), settings.ledger_table, settings.policy)
+        if settings.username_cache:
+            key = SecretKey(boto3.client("secretsmanager", config=SECRET_CONFIG), settings.username_hash_key_secret)
+            names = DynamoNameCache(ledger, settings.ledger_table, key, settings.username_cache_days * 86400.0)
+    if not settings.username_cache:
+        logger.info("username cache off: every username is looked up with ListUsers")
     service = ReinviteService(
         gateway,
         pool,
@@ -68,6 +76,7 @@ def container() -> Container:
         # Its own threads: a claim or a settle never waits behind Wickr calls, and Wickr calls never wait for DynamoDB.
         ledger_pool=ThreadPoolExecutor(max_workers=LEDGER_WORKERS, thread_name_prefix="ledger"),
         dry_run=settings.dry_run,
+        names=names,
     )
     queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None
     sweeper = Sweeper(gateway, queue, cursors, only_expired=settings.sweep_only_expired, dry_run=settings.dry_run)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,12 +13,16 @@ from reinviter.models import ReinviteRecord
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One valid message: who asked (the SQS message id) and whom to reinvite."""
+    """One valid message: who asked (the SQS message id) and whom to reinvite, by id and by username.
+
+    `usernames` keeps the message's order (logs name an entry by its place in it); it is left out of `repr`.
+    """
 
     message_id: str
     network_id: str
     user_ids: tuple[str, ...]
     receive_count: int = 1
+    usernames: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,9 @@ def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> In
             rejections.append(Rejection(record.messageId, f"network {body.network_id} is not in WICKR_NETWORK_IDS"))
             continue
         user_ids = tuple(dict.fromkeys(body.user_ids))  # a repeated id is one user
-        requests.append(Request(record.messageId, body.network_id, user_ids, record.receive_count))
+        requests.append(
+            Request(record.messageId, body.network_id, user_ids, record.receive_count, tuple(body.usernames))
+        )
     return Intake(requests, rejections)
 
 

@@ -12,10 +12,12 @@ This module only talks to DynamoDB; what a record means for the next request is 
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +28,7 @@ from reinviter.deadline import Deadline
 from reinviter.models import ReinviteReceipt, UserKey
 from reinviter.observability import logger
 from reinviter.planning import Chunk
+from reinviter.resolution import NameKey
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,6 +44,7 @@ GIVEN_UP_INDEX = "GivenUpIndex"  # sparse: only users who reached the attempt ca
 
 # DynamoDB limits: BatchGetItem takes 100 keys, TransactWriteItems 100 actions (a call has at most 50 users).
 READ_BATCH = 100
+WRITE_BATCH = 25  # BatchWriteItem's limit
 # Each attempt is bounded by the client's timeouts; an attempt starts only if they fit before the deadline.
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 2.0
@@ -418,6 +422,14 @@ class DynamoLedger:
         self._send(step, self._client.transact_write_items, request, deadline)
 
     def _send(self, step: str, call: Callable[..., Any], request: dict[str, Any], deadline: Deadline) -> Any:
+        return self.request(step, call, request, deadline)
+
+    def request(self, step: str, call: Callable[..., Any], request: dict[str, Any], deadline: Deadline) -> Any:
+        """One DynamoDB request of `step`, retried while the deadline allows (the name cache shares this policy).
+
+        Raises:
+            LedgerUnavailable: No answer (LedgerDeadline: not in time); a cancelled transaction raises `_Cancelled`.
+        """
         problem = ""
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
@@ -494,6 +506,84 @@ class DynamoCursors:
 
 def _cursor_key(network_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"sweep#{network_id}"}}
+
+
+class DynamoNameCache:
+    """Username resolutions (`pk = name#<network>#<HMAC-SHA256 of the normalised username>`), never the username.
+
+    The HMAC key is a secret of the deployment (Secrets Manager, read once per container): without it the table's
+    keys cannot be matched against a list of email addresses. Entries expire with DynamoDB's TTL.
+    """
+
+    def __init__(self, ledger: DynamoLedger, table: str, key: Callable[[Deadline], bytes], ttl_s: float) -> None:
+        self._ledger = ledger
+        self._client = ledger._client
+        self._table = table
+        self._key = key
+        self._ttl_s = ttl_s
+
+    def read(self, keys: Sequence[NameKey], deadline: Deadline) -> dict[NameKey, str]:
+        """Remembered ids, 100 keys a BatchGetItem (eventually consistent: an entry changes only when Wickr did)."""
+        by_pk = {self._pk(key, deadline): key for key in keys}
+        found: dict[NameKey, str] = {}
+        wanted = list(by_pk)
+        for _ in range(MAX_ATTEMPTS * 4):
+            if not wanted:
+                break
+            unprocessed: list[str] = []
+            for start in range(0, len(wanted), READ_BATCH):
+                page = [{"pk": {"S": pk}} for pk in wanted[start : start + READ_BATCH]]
+                request = {"RequestItems": {self._table: {"Keys": page, "ProjectionExpression": "pk, user_id"}}}
+                answer = self._ledger.request("name read", self._client.batch_get_item, request, deadline)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    found[by_pk[item["pk"]["S"]]] = str(item["user_id"]["S"])
+                left = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                unprocessed += [key["pk"]["S"] for key in left]
+            wanted = unprocessed
+        return found  # keys still unprocessed are misses: they cost a lookup, nothing else
+
+    def remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
+        """Put the entries, 25 a BatchWriteItem (a put is idempotent: a repeat after a lost answer changes nothing)."""
+        now = wall_clock()
+        puts = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": self._pk(key, deadline)},
+                        "network_id": {"S": key.network_id},
+                        "user_id": {"S": user_id},
+                        "resolved_at": _n(now),
+                        "ttl": _n(now + self._ttl_s),
+                    }
+                }
+            }
+            for key, user_id in resolved.items()
+        ]
+        self._write("name write", puts, deadline)
+
+    def forget(self, keys: Sequence[NameKey], deadline: Deadline) -> None:
+        """Delete the entries, 25 a BatchWriteItem."""
+        self._write(
+            "name forget",
+            [{"DeleteRequest": {"Key": {"pk": {"S": self._pk(key, deadline)}}}} for key in keys],
+            deadline,
+        )
+
+    def _write(self, step: str, writes: list[dict[str, Any]], deadline: Deadline) -> None:
+        for start in range(0, len(writes), WRITE_BATCH):
+            pending = writes[start : start + WRITE_BATCH]
+            for _ in range(MAX_ATTEMPTS):
+                if not pending:
+                    break
+                request = {"RequestItems": {self._table: pending}}
+                answer = self._ledger.request(step, self._client.batch_write_item, request, deadline)
+                pending = answer.get("UnprocessedItems", {}).get(self._table, [])
+            if pending:
+                raise LedgerUnavailable(f"{step}: {len(pending)} items still unprocessed")
+
+    def _pk(self, key: NameKey, deadline: Deadline) -> str:
+        digest = hmac.new(self._key(deadline), key.username.encode(), hashlib.sha256).hexdigest()
+        return f"name#{key.network_id}#{digest}"
 
 
 def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ metrics = Metrics()
 class Metric(enum.StrEnum):
     """EMF metric names: a contract with the operators' alarms and the template's dashboard."""
 
-    USERS_CHECKED = "UsersChecked"  # GetUser answered (including "no such user")
+    USERS_CHECKED = "UsersChecked"  # GetUser answered (including "no such user"), or ListUsers for a username
     USERS_REINVITED = "UsersReinvited"  # listed as successful by BatchReinviteUser
     USERS_SKIPPED = "UsersSkipped"  # not pending, suspended, unknown, in cooldown, claimed elsewhere
     USERS_GIVEN_UP = "UsersGivenUp"  # reached REINVITE_MAX_ATTEMPTS
@@ -24,6 +24,8 @@ class Metric(enum.StrEnum):
     INVALID_MESSAGES = "InvalidMessages"  # records that can never succeed (sent on to the DLQ)
     MESSAGES_FAILED = "MessagesFailed"  # every record reported in batchItemFailures, invalid ones included
     NETWORKS_NOT_FOUND = "NetworksNotFound"  # allowlisted networks Wickr answered 404 for (not a user: the network)
+    USERNAME_LOOKUPS = "UsernameLookups"  # usernames resolved with ListUsers (one lookup each, all its pages)
+    USERNAME_CACHE_HITS = "UsernameCacheHits"  # usernames resolved from the ledger table's cache, no Wickr call
 
 
 def emit(counts: dict[Metric, int]) -> None:

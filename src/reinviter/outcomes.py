@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from reinviter.intake import Request
 from reinviter.models import UserKey, UserOutcome, Verdict
 from reinviter.observability import Metric, logger
+from reinviter.resolution import Directory, NameKey
 
 # When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message
 # is never reported done on the strength of a weaker verdict.
@@ -28,12 +29,13 @@ class BatchReport:
 
     failed_message_ids: list[str] = field(default_factory=list)
     outcomes: dict[UserKey, UserOutcome] = field(default_factory=dict)
+    unresolved: dict[NameKey, UserOutcome] = field(default_factory=dict)  # usernames that named no user
     counts: Counter[Metric] = field(default_factory=Counter)
 
     def verdicts(self) -> dict[Verdict, int]:
         """How many users ended in each verdict (every verdict present, zeros included)."""
         counts = dict.fromkeys(Verdict, 0)
-        for outcome in self.outcomes.values():
+        for outcome in [*self.outcomes.values(), *self.unresolved.values()]:
             counts[outcome.verdict] += 1
         return counts
 
@@ -47,6 +49,8 @@ class BatchReport:
             Metric.USERS_GIVEN_UP: self.counts[Metric.USERS_GIVEN_UP],
             Metric.REINVITE_FAILED: verdicts[Verdict.FAILED],
             Metric.NETWORKS_NOT_FOUND: self.counts[Metric.NETWORKS_NOT_FOUND],
+            Metric.USERNAME_LOOKUPS: self.counts[Metric.USERNAME_LOOKUPS],
+            Metric.USERNAME_CACHE_HITS: self.counts[Metric.USERNAME_CACHE_HITS],
         }
 
 
@@ -72,23 +76,34 @@ class Outcomes:
         """Count a metric that is not a verdict (users checked, users given up)."""
         self._report.counts[metric] += amount
 
-    def finish(self, requests: Iterable[Request]) -> BatchReport:
-        """Each message's result: failed if any of its users' verdicts asks for a retry. Logs one line a message."""
+    def finish(self, requests: Iterable[Request], directory: Directory | None = None) -> BatchReport:
+        """Each message's result: failed if any of its entries asks for a retry. Logs one line a message.
+
+        An entry is a user id, or a username by its place (`usernames[3]`): the user it resolved to, or its own
+        outcome (unknown, ambiguous, not looked up).
+        """
         report = self._report
+        directory = directory if directory is not None else Directory()
+        report.unresolved = directory.unresolved()
         for request in requests:
             verdicts: Counter[Verdict] = Counter()
             problems: dict[str, str] = {}
             skipped: dict[str, str] = {}
-            for user_id in request.user_ids:
-                outcome = report.outcomes.get(UserKey(request.network_id, user_id))
-                if outcome is None:  # a stage forgot this user: never report it done
-                    outcome = UserOutcome(Verdict.UNFINISHED, "no verdict reached")
-                    report.outcomes[UserKey(request.network_id, user_id)] = outcome
+            entries = 0
+            for entry_label, entry in directory.entries(request):
+                entries += 1
+                if isinstance(entry, UserOutcome):
+                    outcome = entry
+                else:
+                    found = report.outcomes.get(entry)
+                    if found is None:  # a stage forgot this user: never report it done
+                        found = report.outcomes[entry] = UserOutcome(Verdict.UNFINISHED, "no verdict reached")
+                    outcome = found
                 verdicts[outcome.verdict] += 1
                 if outcome.verdict in RETRIED:
-                    problems[user_id] = outcome.reason
+                    problems[entry_label] = outcome.reason
                 elif outcome.verdict is Verdict.SKIPPED:
-                    skipped[user_id] = outcome.reason
+                    skipped[entry_label] = outcome.reason
             if problems:
                 report.failed_message_ids.append(request.message_id)
             log = logger.warning if problems else logger.info
@@ -96,7 +111,7 @@ class Outcomes:
                 "message failed, left for redelivery" if problems else "message done",
                 message_id=request.message_id,
                 network_id=request.network_id,
-                users=len(request.user_ids),
+                users=entries,
                 verdicts={verdict.value: count for verdict, count in verdicts.items()},
                 problems=problems or None,
                 skipped=skipped or None,

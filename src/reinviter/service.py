@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from reinviter.batch import BatchRun
 from reinviter.deadline import Deadline
-from reinviter.errors import WickrError
+from reinviter.errors import DeadlineReached, UsernameTooBroad, WickrError, WickrNetworkNotFound
 from reinviter.intake import Request
 from reinviter.ledger import Ledger, LedgerUnavailable, NoLedger, Policy, current_time
-from reinviter.models import ReinviteReceipt, UserKey, UserState
-from reinviter.outcomes import BatchReport
+from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserOutcome, UserState, Verdict
+from reinviter.observability import Metric, logger
+from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import Chunk
+from reinviter.resolution import Directory, Found, NameCache, NameKey, NoNameCache, match, name_key
 
 
 class WickrPort(Protocol):
@@ -32,6 +34,9 @@ class WickrPort(Protocol):
 
     def reinvite(self, network_id: str, user_ids: list[str], client_token: str, deadline: Deadline) -> ReinviteReceipt:
         """One BatchReinviteUser call."""
+
+    def users_by_username(self, network_id: str, username: str, deadline: Deadline) -> list[ListedUser]:
+        """ListUsers with its username filter, every page (the match may be partial)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,7 @@ class ReinviteService:
         ledger_pool: Executor | None = None,
         dry_run: bool = False,
         clock: Callable[[], float] = current_time,
+        names: NameCache | None = None,
     ) -> None:
         self._gateway = gateway
         self._pool = pool
@@ -77,18 +83,123 @@ class ReinviteService:
         self._use_ledger = ledger is not None
         self._dry_run = dry_run
         self._clock = clock
+        self._names: NameCache = names if names is not None else NoNameCache()
 
     def process(self, requests: Sequence[Request], deadline: Deadline) -> BatchReport:
-        """Check, reinvite and report; never raises for a Wickr or ledger failure (the message is retried instead)."""
+        """Resolve, check, reinvite and report; never raises for a Wickr or ledger failure (the message is retried)."""
+        outcomes = Outcomes()
+        directory = Directory()
+        remembering = self._resolve(Directory.keys(requests), directory, outcomes, deadline, cached=True)
+        run = self._run(requests, directory, outcomes, deadline)
+        if run.outdated:
+            # Cached ids Wickr no longer knows: look those usernames up again, once, and run their new ids.
+            try:
+                self._names.forget(run.outdated, deadline.for_cleanup())
+            except LedgerUnavailable as error:  # the lookup below writes the entries again if it finds anyone
+                logger.warning("username cache entries not dropped", usernames=len(run.outdated), error=str(error))
+            remembering += self._resolve(run.outdated, directory, outcomes, deadline, cached=False)
+            self._run(_naming(requests, set(run.outdated)), directory, outcomes, deadline)
+        for write in remembering:
+            write.result()  # its failures are logged by `_remember`; anything else is a bug
+        return outcomes.finish(requests, directory)
+
+    def _run(
+        self, requests: Sequence[Request], directory: Directory, outcomes: Outcomes, deadline: Deadline
+    ) -> BatchRun:
         run = BatchRun(
-            requests, self._ledger, self._policy, self._clock, use_ledger=self._use_ledger, dry_run=self._dry_run
+            requests,
+            self._ledger,
+            self._policy,
+            self._clock,
+            use_ledger=self._use_ledger,
+            dry_run=self._dry_run,
+            directory=directory,
+            outcomes=outcomes,
         )
         to_check, replays = run.admit(deadline)
         batch = _Batch(self, run, deadline)
-        batch.checks.extend(to_check)
         batch.sends.extend(replays)
+        for key in to_check:
+            state = run.known.get(key)
+            if state is None:
+                batch.checks.append(key)
+            else:  # ListUsers already said: no GetUser
+                batch.claim(run.checked(key, state))
         batch.drive()
-        return run.finish()
+        return run
+
+    def _resolve(
+        self, keys: Sequence[NameKey], directory: Directory, outcomes: Outcomes, deadline: Deadline, *, cached: bool
+    ) -> list[Future[Any]]:
+        """Resolve usernames: from the cache where allowed, else with ListUsers. Returns the cache writes under way."""
+        if not keys:
+            return []
+        hits: dict[NameKey, str] = {}
+        if cached:
+            try:
+                hits = self._names.read(keys, deadline)
+            except LedgerUnavailable as error:
+                logger.warning("username cache unavailable, looking every username up", error=str(error))
+            outcomes.count(Metric.USERNAME_CACHE_HITS, len(hits))
+            directory.resolutions |= {key: Found(user_id) for key, user_id in hits.items()}
+            logger.debug("username cache read", usernames=len(keys), hits=len(hits))
+        lookups = {
+            self._pool.submit(self._gateway.users_by_username, key.network_id, key.username, deadline): key
+            for key in keys
+            if key not in hits
+        }
+        outcomes.count(Metric.USERNAME_LOOKUPS, len(lookups))
+        unknown_networks: set[str] = set()
+        for future, key in lookups.items():
+            failure = future.exception()
+            if failure is None:
+                listed = future.result()
+                resolution = directory.resolutions[key] = match(listed, key)
+                logger.debug(
+                    "username looked up",
+                    network_id=key.network_id,
+                    listed=len(listed),  # partial matches included
+                    user_id=resolution.user_id if isinstance(resolution, Found) else None,
+                    outcome=resolution.reason if isinstance(resolution, UserOutcome) else "found",
+                )
+                continue
+            if not isinstance(failure, WickrError):
+                raise failure  # a bug, not a Wickr answer
+            directory.resolutions[key] = _lookup_failed(failure)
+            if isinstance(failure, WickrNetworkNotFound) and key.network_id not in unknown_networks:
+                unknown_networks.add(key.network_id)
+                outcomes.count(Metric.NETWORKS_NOT_FOUND)
+                logger.error("network unknown to Wickr", network_id=key.network_id, error=str(failure))
+        resolved = {
+            key: found.user_id for key in lookups.values() if isinstance(found := directory.resolutions[key], Found)
+        }
+        if not resolved or self._dry_run:
+            return []
+        return [self._ledger_pool.submit(self._remember, resolved, deadline.for_cleanup())]
+
+    def _remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
+        try:
+            self._names.remember(resolved, deadline)
+        except LedgerUnavailable as error:  # costs a lookup next time, nothing else
+            logger.warning("username cache not written", usernames=len(resolved), error=str(error))
+
+
+def _naming(requests: Sequence[Request], keys: set[NameKey]) -> list[Request]:
+    """The requests that name any of these usernames, reduced to those usernames."""
+    reduced = []
+    for request in requests:
+        usernames = tuple(name for name in request.usernames if name_key(request.network_id, name) in keys)
+        if usernames:
+            reduced.append(replace(request, user_ids=(), usernames=usernames))
+    return reduced
+
+
+def _lookup_failed(error: WickrError) -> UserOutcome:
+    if isinstance(error, DeadlineReached):
+        return UserOutcome(Verdict.UNFINISHED, "ListUsers: no time left")
+    if isinstance(error, UsernameTooBroad):
+        return UserOutcome(Verdict.FAILED, f"ListUsers: {error}")
+    return UserOutcome(Verdict.FAILED, f"ListUsers: {error.code or type(error).__name__}")
 
 
 class _Batch:

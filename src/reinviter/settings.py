@@ -46,6 +46,10 @@ class Settings(BaseModel):
     cooldown_hours: Annotated[float, Field(alias="REINVITE_COOLDOWN_HOURS", ge=0)] = 24.0
     max_reinvites: Annotated[int, Field(alias="REINVITE_MAX_ATTEMPTS", ge=1)] = 5
     sweep_only_expired: Annotated[bool, Field(alias="SWEEP_ONLY_EXPIRED")] = False
+    # The username cache (in the ledger table): its HMAC key's secret (ARN or name) and how long a resolution lasts.
+    # Without the table or the secret, or with 0 days, every username is looked up with ListUsers.
+    username_hash_key_secret: Annotated[str, Field(alias="USERNAME_HASH_KEY_SECRET")] = ""
+    username_cache_days: Annotated[float, Field(alias="USERNAME_CACHE_DAYS", ge=0, le=365)] = 30.0
     # Read by Powertools itself; listed here so the template and this model describe the same variables.
     service_name: Annotated[str, Field(alias="POWERTOOLS_SERVICE_NAME")] = "wickr-reinviter"
     metrics_namespace: Annotated[str, Field(alias="POWERTOOLS_METRICS_NAMESPACE")] = "WickrReinviter"
@@ -64,7 +68,7 @@ class Settings(BaseModel):
             raise ValueError(f"network ids must be 8 digits, got {bad}")
         return tuple(dict.fromkeys(value))
 
-    @field_validator("reinvite_queue_url", "ledger_table", mode="before")
+    @field_validator("reinvite_queue_url", "ledger_table", "username_hash_key_secret", mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
@@ -83,6 +87,11 @@ class Settings(BaseModel):
     def policy(self) -> Policy:
         """The ledger's rules."""
         return Policy(cooldown_s=self.cooldown_seconds, max_attempts=self.max_reinvites)
+
+    @property
+    def username_cache(self) -> bool:
+        """Whether resolutions are remembered: it takes the table, the key's secret and a lifetime."""
+        return bool(self.ledger_table and self.username_hash_key_secret and self.username_cache_days > 0)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:

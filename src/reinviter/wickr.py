@@ -26,6 +26,7 @@ from reinviter.errors import (
     DeadlineReached,
     PermanentWickrError,
     RetryableWickrError,
+    UsernameTooBroad,
     WickrAccessError,
     WickrError,
     WickrNetworkNotFound,
@@ -53,6 +54,9 @@ READ_TIMEOUT_S = 5.0
 # A call starts only if it would time out before the deadline: the deadline's margin stays free for reporting.
 CALL_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 LIST_PAGE_SIZE = 100  # ListUsers' largest page
+# A username lookup reads at most this many pages: the filter matches partially, so a short username (`a@x.org`) may
+# match thousands; an exact match hidden among more than 1,000 partial ones fails its entry rather than page forever.
+MAX_LOOKUP_PAGES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +199,9 @@ class WickrGateway:
             if token is None:
                 return
 
-    def users_by_username(self, network_id: str, username: str, deadline: Deadline) -> list[ListedUser]:
+    def users_by_username(
+        self, network_id: str, username: str, deadline: Deadline, *, max_pages: int = MAX_LOOKUP_PAGES
+    ) -> list[ListedUser]:
         """Every user ListUsers lists for its `username` filter, all pages, suspended users included.
 
         The filter may match partially (the model does not say), so the caller compares usernames exactly. Each page
@@ -204,11 +210,12 @@ class WickrGateway:
 
         Raises:
             WickrNetworkNotFound: Wickr does not know the network.
+            UsernameTooBroad: The filter matched more than `max_pages` pages of users (a partial match of many).
             WickrError: A page could not be read (after retries, or no time left).
         """
         users: list[ListedUser] = []
         kwargs: dict[str, Any] = {"networkId": network_id, "username": username, "maxResults": LIST_PAGE_SIZE}
-        while True:
+        for _ in range(max_pages):
             try:
                 page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
             except WickrError as error:
@@ -226,6 +233,9 @@ class WickrGateway:
             if not token:
                 return users
             kwargs["nextToken"] = token
+        raise UsernameTooBroad(
+            f"the username filter matched more than {max_pages * LIST_PAGE_SIZE} users", code="TooManyMatches"
+        )
 
     def _confirm_network(self, network_id: str, deadline: Deadline) -> None:
         """After a 404 for a user: does Wickr know the network? Asked once per network and container.

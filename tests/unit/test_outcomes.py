@@ -47,4 +47,6 @@ def test_a_message_fails_only_for_its_own_users_and_a_user_with_no_verdict_is_ne
         Metric.USERS_GIVEN_UP: 0,
         Metric.REINVITE_FAILED: 0,
         Metric.NETWORKS_NOT_FOUND: 0,
+        Metric.USERNAME_LOOKUPS: 0,
+        Metric.USERNAME_CACHE_HITS: 0,
     }
