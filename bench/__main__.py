@@ -80,7 +80,13 @@ def fresh_container(**env: str) -> Any:
     """A cold container with these variables (others back to their defaults)."""
     from reinviter import handler, settings, wickr  # noqa: PLC0415 - after the environment is set
 
-    for name in ("WICKR_MAX_REQUESTS_PER_SECOND", "REINVITE_LEDGER_TABLE", "WICKR_MAX_CONCURRENCY"):
+    for name in (
+        "WICKR_MAX_REQUESTS_PER_SECOND",
+        "REINVITE_LEDGER_TABLE",
+        "WICKR_MAX_CONCURRENCY",
+        "USERNAME_HASH_KEY_SECRET",
+        "REINVITE_COOLDOWN_HOURS",
+    ):
         os.environ.pop(name, None)
     os.environ.update(env)
     handler.container.cache_clear()
@@ -95,13 +101,20 @@ def new_users(emu: WickrEmulator, n: int) -> list[str]:
     return ids
 
 
-def event_for(messages: list[list[str]]) -> dict[str, Any]:
+def new_named_users(emu: WickrEmulator, n: int) -> list[tuple[str, str]]:
+    """Pending users with usernames: (id, username)."""
+    users = [(uid, f"joiner{uid}@example.org") for uid in (str(next(_ids)) for _ in range(n))]
+    emu.add_users(NETWORK, [SeedUser(user_id=uid, username=name, status=1) for uid, name in users])
+    return users
+
+
+def event_for(messages: list[list[str]], field: str = "userIds") -> dict[str, Any]:
     return {
         "Records": [
             {
                 "messageId": str(uuid.uuid4()),
                 "receiptHandle": "AQEB" + uuid.uuid4().hex,
-                "body": json.dumps({"networkId": NETWORK, "userIds": ids}),
+                "body": json.dumps({"networkId": NETWORK, field: ids}),
                 "attributes": {
                     "ApproximateReceiveCount": "1",
                     "SentTimestamp": "1763884801731",
@@ -254,6 +267,64 @@ def batch_as_deployed(emu: WickrEmulator, moto_url: str, repeats: int = 5) -> li
             log(f"batch as deployed: {row}")
             rows.append(row)
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    return rows
+
+
+# -- 2b: a batch named by username -------------------------------------------------------------------------------
+def by_username(emu: WickrEmulator, moto_url: str, repeats: int = 3) -> list[dict[str, Any]]:
+    """10 x 50 users named by username, as deployed (ledger and username cache on moto), warm container.
+
+    Pass "new": usernames never seen (the floor: one ListUsers each, no GetUser, 10 BatchReinviteUser). Pass "again":
+    the same usernames in new messages (cooldown 0), resolved from the cache: GetUser checks each cached id.
+    """
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+    os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = moto_url
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"bench-{uuid.uuid4().hex[:8]}", SecretString=uuid.uuid4().hex * 2
+    )
+    table = f"bench-{uuid.uuid4().hex[:8]}"
+    create_ledger_table(boto3.client("dynamodb"), table)
+    timer = DynamoTimer()  # before the container: its clients come from the session the timer watches
+    handler = fresh_container(
+        REINVITE_LEDGER_TABLE=table, USERNAME_HASH_KEY_SECRET=secret["ARN"], REINVITE_COOLDOWN_HOURS="0"
+    )
+    handler.lambda_handler(event_for([[name for _, name in new_named_users(emu, 10)]], "usernames"), Ctx())  # warm
+    runs: dict[str, list[dict[str, float]]] = {"new": [], "again": []}
+    for _ in range(repeats):
+        messages = [[name for _, name in new_named_users(emu, 50)] for _ in range(10)]
+        for phase in ("new", "again"):
+            emu.reset_journal()
+            timer.reset()
+            cpu, started = thread_cpu_s(("wickr", "ledger")), time.perf_counter()
+            response = handler.lambda_handler(event_for(messages, "usernames"), Ctx())
+            wall, cpu = time.perf_counter() - started, thread_cpu_s(("wickr", "ledger")) - cpu
+            assert response["batchItemFailures"] == [], response
+            runs[phase].append(
+                {
+                    "wall": wall,
+                    "cpu": cpu,
+                    "ListUsers": emu.calls("ListUsers"),
+                    "GetUser": emu.calls("GetUser"),
+                    "BatchReinviteUser": emu.calls("BatchReinviteUser"),
+                    "dynamodb": len(timer.calls),
+                }
+            )
+    rows = []
+    for phase, measured in runs.items():
+        med = {key: statistics.median(run[key] for run in measured) for key in measured[0]}
+        row = {
+            "usernames": phase,
+            "users": 500,
+            "handler_ms": round(med["wall"] * 1000, 1),
+            "handler_cpu_ms": round(med["cpu"] * 1000, 1),
+            **{f"{op}_per_user": round(med[op] / 500, 3) for op in ("ListUsers", "GetUser", "BatchReinviteUser")},
+            "wickr_calls_per_user": round((med["ListUsers"] + med["GetUser"] + med["BatchReinviteUser"]) / 500, 3),
+            "dynamodb_calls_per_user": round(med["dynamodb"] / 500, 3),
+        }
+        log(f"by username: {row}")
+        rows.append(row)
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+        os.environ.pop(name, None)
     return rows
 
 
@@ -423,6 +494,7 @@ def main() -> None:
         emu.faults.latency_ms = LATENCY_MS
         results["fidelity"] = fidelity(emu)
         results["batch_as_deployed"] = batch_as_deployed(emu, moto_url)
+        results["by_username"] = by_username(emu, moto_url)
         results["throughput"] = [throughput(emu, moto_url, "0"), throughput(emu, moto_url, "18")]
         results["cold_start"] = cold_start(emu)
     results["seconds"] = round(time.perf_counter() - started, 1)
