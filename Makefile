@@ -7,10 +7,12 @@ PYTHON := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executa
 
 .PHONY: demo test lint typecheck template validate checkov unit integration bench build clean dev
 
-$(BIN)/.installed: requirements-dev.txt src/requirements.txt constraints-dev.txt
+$(BIN)/.installed: requirements-dev.txt src/requirements.txt constraints-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints-dev.txt
+	# The project itself, editable and without further dependencies (all pinned above): the `reinviter` command.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 dev: $(BIN)/.installed
@@ -18,14 +20,14 @@ dev: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/python -m scripts.demo
 
-LINT_PATHS := src tests wickr_emulator scripts $(wildcard bench)
+LINT_PATHS := src reinviter_cli tests wickr_emulator scripts $(wildcard bench)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src reinviter_cli
 
 template: $(BIN)/.installed validate checkov
 	$(BIN)/cfn-lint template.yaml

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -79,6 +79,19 @@ class PendingUser:
     invite_expired: bool
 
 
+@dataclass(frozen=True, slots=True)
+class WickrUser:
+    """What GetUser says of one user, names included: for an operator who asked to see them, never for logs."""
+
+    user_id: str
+    state: UserState
+    status: int | None
+    suspended: bool
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    username: str = field(repr=False)  # the user's email address
+
+
 class CallCounter:
     """Thread-safe counts of what the API answered, read by the handler as metrics after each invocation."""
 
@@ -130,23 +143,43 @@ class WickrGateway:
         Raises:
             WickrNetworkNotFound: The 404 was for the network: no user of it can be checked.
         """
+        user = self._get_user(network_id, user_id, deadline)
+        return UserState.NOT_FOUND if user is None else _state_of(user)
+
+    def user_details(self, network_id: str, user_id: str, deadline: Deadline) -> WickrUser | None:
+        """GetUser's answer, names included, for the operator's command line (None: Wickr knows no such user).
+
+        The function itself needs only `user_state`: names are returned here so that an operator who asks can see
+        them, never so that anything logs them (`WickrUser` keeps them out of its `repr`).
+
+        Raises:
+            WickrNetworkNotFound: The 404 was for the network: no user of it can be checked.
+        """
+        user = self._get_user(network_id, user_id, deadline)
+        if user is None:
+            return None
+        status = user.get("status")
+        return WickrUser(
+            user_id=user_id,
+            state=_state_of(user),
+            status=status if isinstance(status, int) else None,
+            suspended=bool(user.get("suspended")),
+            first_name=user.get("firstName") or "",
+            last_name=user.get("lastName") or "",
+            username=user.get("username") or "",
+        )
+
+    def _get_user(self, network_id: str, user_id: str, deadline: Deadline) -> Mapping[str, Any] | None:
         try:
-            user = self._call(
+            user: Mapping[str, Any] = self._call(
                 "GetUser", network_id, deadline, lambda: self._client.get_user(networkId=network_id, userId=user_id)
             )
         except PermanentWickrError as error:
             if error.code == NOT_FOUND:
                 self._confirm_network(network_id, deadline)
-                return UserState.NOT_FOUND
+                return None
             raise
-        if user.get("suspended"):
-            return UserState.SUSPENDED
-        status = user.get("status")
-        if status == STATUS_PENDING:
-            return UserState.PENDING
-        if status == STATUS_ACTIVE:
-            return UserState.ACTIVE
-        return UserState.OTHER
+        return user
 
     def reinvite(self, network_id: str, user_ids: list[str], client_token: str, deadline: Deadline) -> ReinviteReceipt:
         """One BatchReinviteUser call; the token makes a repeat of the same chunk one answer on Wickr's side."""
@@ -225,7 +258,7 @@ class WickrGateway:
                     ) from None
                 raise _without(error, username) from None
             users += [
-                ListedUser(user_id=user["userId"], state=_listed_state(user), username=str(user.get("username", "")))
+                ListedUser(user_id=user["userId"], state=_state_of(user), username=str(user.get("username", "")))
                 for user in page.get("users", [])
                 if "userId" in user
             ]
@@ -305,8 +338,8 @@ class WickrGateway:
             return result
 
 
-def _listed_state(user: Mapping[str, object]) -> UserState:
-    # The same reading of status and suspended as `user_state`'s of GetUser's answer.
+def _state_of(user: Mapping[str, object]) -> UserState:
+    """GetUser's and ListUsers' users alike: suspended first, then the status."""
     status = user.get("status")
     if user.get("suspended"):
         return UserState.SUSPENDED

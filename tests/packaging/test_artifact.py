@@ -26,7 +26,8 @@ UNZIPPED_BUDGET = 40 * 1000 * 1000
 EM_AARCH64 = 183  # ELF e_machine for AArch64
 ELF_HEADER = struct.Struct("<4sBB12xH")  # magic, EI_CLASS, EI_DATA, (rest of e_ident, e_type), e_machine
 ELFCLASS64, ELFDATA2LSB = 2, 1
-NEVER_SHIPPED = {"tests", "wickr_emulator", "__pycache__", "bin"}
+# The operator's command line and its libraries (reinviter_cli/, Click, rich) live outside CodeUri: never shipped.
+NEVER_SHIPPED = {"tests", "wickr_emulator", "__pycache__", "bin", "reinviter_cli", "click", "rich"}
 
 PROBE = """
 import json, sys, sysconfig

@@ -1,0 +1,153 @@
+"""The ledger as an operator reads and resets it: one user's item, the given-up index, a guarded reset.
+
+Items are read with the function's own parser (`LedgerRecord.from_item`) and judged with its own `decide`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from reinviter.ledger import GIVEN_UP_INDEX, LedgerRecord
+from reinviter.models import UserKey
+from reinviter_cli.problems import Problem, client_error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+else:
+    DynamoDBClient = Any
+
+
+def user_pk(key: UserKey) -> str:
+    """A user's partition key (the layout of reinviter.ledger)."""
+    return f"user#{key.network_id}#{key.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One user's ledger item: the parsed record plus what `LedgerRecord` leaves out."""
+
+    user_id: str
+    record: LedgerRecord
+    given_up: bool  # carries the `given_up` mark (in GivenUpIndex)
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> Entry:
+        """From a low-level DynamoDB item."""
+        return cls(
+            user_id=str(item.get("user_id", {}).get("S") or item["pk"]["S"].rsplit("#", 1)[-1]),
+            record=LedgerRecord.from_item(item),
+            given_up="given_up" in item,
+        )
+
+
+def _table_missing(error: ClientError, table: str, region: str) -> None:
+    if client_error_code(error) == "ResourceNotFoundException":
+        raise Problem(
+            f"table {table!r} not found in {region}: check --table (or the stack's outputs) and --region"
+        ) from None
+
+
+def read_entry(client: DynamoDBClient, table: str, key: UserKey, region: str) -> Entry | None:
+    """A consistent read of one user's item (None: the ledger has never recorded this user)."""
+    try:
+        answer = client.get_item(TableName=table, Key={"pk": {"S": user_pk(key)}}, ConsistentRead=True)
+    except ClientError as error:
+        _table_missing(error, table, region)
+        raise
+    item = answer.get("Item")
+    return Entry.of(item) if item else None
+
+
+def given_up(client: DynamoDBClient, table: str, network_id: str, region: str) -> Iterator[Entry]:
+    """Every user of the network marked given up: a Query of the sparse GivenUpIndex, page by page (never a Scan).
+
+    A global index is eventually consistent: a user given up in the last second may be missing from it.
+    """
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": GIVEN_UP_INDEX,
+        "KeyConditionExpression": "given_up = :network",
+        "ExpressionAttributeValues": {":network": {"S": network_id}},
+    }
+    while True:
+        try:
+            answer = client.query(**request)
+        except ClientError as error:
+            _table_missing(error, table, region)
+            raise
+        for item in answer.get("Items", []):
+            yield Entry.of(item)
+        last = answer.get("LastEvaluatedKey")
+        if not last:
+            return
+        request["ExclusiveStartKey"] = last
+
+
+def read_cursor(client: DynamoDBClient, table: str, network_id: str, region: str) -> bool:
+    """Whether an unfinished sweep of the network left a cursor (`sweep#<network>`) its next run continues from."""
+    try:
+        answer = client.get_item(TableName=table, Key={"pk": {"S": f"sweep#{network_id}"}}, ConsistentRead=True)
+    except ClientError as error:
+        _table_missing(error, table, region)
+        raise
+    return "Item" in answer
+
+
+class ResetOutcome(enum.Enum):
+    """What `reset` did to one user."""
+
+    RESET = "reset"
+    NOTHING = "nothing to reset"
+    NO_RECORD = "no ledger record"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class ResetResult:
+    """One user's reset: the item as it was (the values removed, or why nothing was)."""
+
+    key: UserKey
+    outcome: ResetOutcome
+    before: Entry | None
+
+
+RESET_CONDITION = "attribute_exists(pk) AND attribute_not_exists(claim_token)"
+RESET_TRIES = 3  # a claim that ends between the refused write and the read that explains it: write again
+
+
+def reset(client: DynamoDBClient, table: str, key: UserKey, region: str) -> ResetResult:
+    """Remove attempts, last reinvite and the given-up mark, in one write that fails if any claim is held.
+
+    The ledger changes attempts only under a claim; a reset under one would be overwritten by the claim's settle
+    (or by its replay, for a stale claim). So the condition refuses while a claim exists, live or stale, and a claim
+    taken between the operator's look and this write makes it fail cleanly, not race. The write returns the item
+    as it was, so what is printed is exactly what was removed.
+    """
+    for _ in range(RESET_TRIES):
+        try:
+            answer = client.update_item(
+                TableName=table,
+                Key={"pk": {"S": user_pk(key)}},
+                UpdateExpression="REMOVE attempts, last_reinvited_at, given_up",
+                ConditionExpression=RESET_CONDITION,
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            _table_missing(error, table, region)
+            if client_error_code(error) != "ConditionalCheckFailedException":
+                raise
+            before = read_entry(client, table, key, region)
+            if before is None:
+                return ResetResult(key, ResetOutcome.NO_RECORD, None)
+            if before.record.claim_token is not None:
+                return ResetResult(key, ResetOutcome.REFUSED, before)
+            continue  # the claim was settled or released between the write and the read: try again
+        entry = Entry.of(answer["Attributes"])
+        cleared = entry.record.attempts or entry.record.last_reinvited_at is not None or entry.given_up
+        return ResetResult(key, ResetOutcome.RESET if cleared else ResetOutcome.NOTHING, entry)
+    raise Problem(f"{key.network_id}/{key.user_id}: the record kept changing under reset; run it again")
