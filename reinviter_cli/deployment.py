@@ -87,7 +87,7 @@ class FunctionConfig:
             retry_attempts=int(fields["retry_attempts"].default),
             max_requests_per_second=float(fields["max_requests_per_second"].default),
             max_concurrency=int(fields["max_concurrency"].default),
-            source="the function's defaults (no stack read)",
+            source="the function's defaults: no stack was read",
         )
 
     def overridden(self, cooldown_hours: float | None, max_attempts: int | None) -> FunctionConfig:

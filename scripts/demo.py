@@ -1,8 +1,10 @@
 """The main job, locally: the real handler against the bundled Wickr emulator, no AWS account needed.
 
 Run with `make demo`. It serves the emulator on 127.0.0.1 seeded with the demo networks, invokes the handler with
-events/sqs-mixed.json (valid, malformed and out-of-allowlist messages), and prints the batch response, the EMF
-metrics the function emitted, and what happened to each user.
+events/sqs-mixed.json (valid, malformed and out-of-allowlist messages) and events/sqs-usernames.json (users named by
+username), runs the scheduled sweep and drains its queue, and prints the batch responses, the EMF metrics the function
+emitted, and what happened to each user. It ends as an operator would: the `reinviter` command's view of a reinvited
+and a skipped user, and of who was given up.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 import json
 import logging
 import os
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -23,6 +26,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from wickr_emulator import DEMO_SEED_PATH, WickrEmulator  # noqa: E402 - after the path set-up above
 
 EVENT = ROOT / "events" / "sqs-mixed.json"
+USERNAMES_EVENT = ROOT / "events" / "sqs-usernames.json"
+LEDGER_TABLE = "wickr-reinviter-demo-ledger"
 SHOWN_LOG_FIELDS = (
     "message_id",
     "network_id",
@@ -100,10 +105,16 @@ def start_aws() -> tuple[Any, str, str]:
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    os.environ.update({"AWS_ENDPOINT_URL_SQS": url, "AWS_ENDPOINT_URL_DYNAMODB": url})
+    os.environ.update({f"AWS_ENDPOINT_URL_{name}": url for name in ("SQS", "DYNAMODB", "SECRETS_MANAGER")})
     queue_url = boto3.client("sqs").create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
-    create_ledger_table(boto3.client("dynamodb"), "wickr-reinviter-demo-ledger")
-    os.environ.update({"REINVITE_QUEUE_URL": queue_url, "REINVITE_LEDGER_TABLE": "wickr-reinviter-demo-ledger"})
+    create_ledger_table(boto3.client("dynamodb"), LEDGER_TABLE)
+    # The username cache's HMAC key, as the stack's generated secret holds it.
+    key = boto3.client("secretsmanager").create_secret(
+        Name="wickr-reinviter-demo-hash-key", SecretString=uuid.uuid4().hex * 2
+    )
+    os.environ.update(
+        {"REINVITE_QUEUE_URL": queue_url, "REINVITE_LEDGER_TABLE": LEDGER_TABLE, "USERNAME_HASH_KEY_SECRET": key["ARN"]}
+    )
     return server, queue_url, url
 
 
@@ -174,6 +185,25 @@ def drain(queue_url: str) -> tuple[int, int, list[str]]:
     return batches, reinvited, skips
 
 
+def operate() -> None:
+    """The operator's view, through the installed `reinviter` command (names stay hidden without --show-names)."""
+    command = Path(sys.executable).with_name("reinviter")
+    views = [
+        ("a reinvited user", ["status", "12345678", "1004"]),
+        ("a skipped user (active)", ["status", "12345678", "1003"]),
+        ("who reached the attempt cap", ["given-up", "12345678"]),
+    ]
+    print("\n4. Operating it: the `reinviter` command against the same table and emulator")
+    for what, args in views:
+        print(f"\n$ reinviter {' '.join(args)} --table {LEDGER_TABLE}     # {what}")
+        result = subprocess.run(  # noqa: S603 - our own console script, fixed arguments
+            [str(command), *args, "--table", LEDGER_TABLE], capture_output=True, text=True, check=False
+        )
+        print((result.stdout + result.stderr).rstrip())
+        if result.returncode:
+            raise SystemExit(f"reinviter {args[0]} exited {result.returncode}")
+
+
 def main() -> int:
     event = json.loads(EVENT.read_text())
     with WickrEmulator() as emulator:
@@ -186,6 +216,12 @@ def main() -> int:
 
             print(f"1. An SQS batch: {EVENT.relative_to(ROOT)} ({len(event['Records'])} records)")
             response, output = invoke(event)
+            show(output)
+            print("  Batch response:", json.dumps(response))
+
+            usernames_event = json.loads(USERNAMES_EVENT.read_text())
+            print(f"\n1b. Users named by username: {USERNAMES_EVENT.relative_to(ROOT)} (usernames are never logged)")
+            response, output = invoke(usernames_event)
             show(output)
             print("  Batch response:", json.dumps(response))
 
@@ -211,6 +247,7 @@ def main() -> int:
                 f"{calls['BatchReinviteUser']} BatchReinviteUser calls; {total} invitations resent, "
                 "each pending user exactly once; active and suspended users untouched."
             )
+            operate()
         finally:
             server.stop()
     return 0

@@ -434,3 +434,13 @@ def test_the_command_is_installed_as_a_console_script() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("status", "given-up", "reset", "enqueue", "preview"):
         assert command in result.stdout
+
+
+def test_no_stack_and_no_table_says_what_to_pass(aws: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.chdir(tmp_path)  # no samconfig.toml here
+    monkeypatch.delenv("REINVITER_STACK", raising=False)
+
+    result = reinviter("given-up", DEMO_NETWORK)
+
+    assert result.exit_code == 1
+    assert "no stack to read the table and queue from: pass --stack NAME" in _flat(result.output)

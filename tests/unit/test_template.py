@@ -509,6 +509,7 @@ def test_outputs(template):
 SQS_EVENT_FILES = sorted(EVENTS.glob("sqs-*.json"))
 NETWORK_ID = re.compile(r"[0-9]{8}")
 USER_ID = re.compile(r"[0-9]{1,10}")
+USERNAME = re.compile(r"\S{1,256}")
 MAX_USER_IDS = 50
 
 
@@ -524,12 +525,14 @@ def _classify(body: str) -> str:
         return "not-json"
     if not isinstance(message, dict):
         return "schema"
-    network, users = message.get("networkId"), message.get("userIds")
+    network, users, names = message.get("networkId"), message.get("userIds", []), message.get("usernames", [])
     if not (isinstance(network, str) and NETWORK_ID.fullmatch(network)):
         return "schema"
-    if not (isinstance(users, list) and 1 <= len(users) <= MAX_USER_IDS):
+    if not (isinstance(users, list) and isinstance(names, list) and 1 <= len(users) + len(names) <= MAX_USER_IDS):
         return "schema"
     if not all(isinstance(user, str) and USER_ID.fullmatch(user) for user in users):
+        return "schema"
+    if not all(isinstance(name, str) and USERNAME.fullmatch(name) for name in names):
         return "schema"
     return "valid" if network in DEMO_NETWORKS else "not-allowed"
 
@@ -539,6 +542,7 @@ def test_the_expected_event_files_exist():
         "sqs-valid.json",
         "sqs-mixed.json",
         "sqs-invalid.json",
+        "sqs-usernames.json",
         "schedule-all.json",
         "schedule-subset.json",
         "schedule-eventbridge-rule.json",
@@ -574,6 +578,8 @@ def test_event_files_cover_their_cases():
     valid_networks = {json.loads(r["body"])["networkId"] for r in _load(EVENTS / "sqs-valid.json")["Records"]}
     assert valid_networks == DEMO_NETWORKS
     assert set(kinds["sqs-mixed.json"]) == {"valid", "not-json", "schema", "not-allowed"}
+    assert kinds["sqs-usernames.json"] == ["valid"]
+    assert "usernames" in _load(EVENTS / "sqs-usernames.json")["Records"][0]["body"]
     assert "valid" not in kinds["sqs-invalid.json"]
     assert {"not-json", "schema"} <= set(kinds["sqs-invalid.json"])
 
