@@ -444,3 +444,11 @@ def test_no_stack_and_no_table_says_what_to_pass(aws: str, monkeypatch: pytest.M
 
     assert result.exit_code == 1
     assert "no stack to read the table and queue from: pass --stack NAME" in _flat(result.output)
+
+
+def test_preview_refuses_a_network_outside_the_deployed_allowlist(stack: str, emulator: WickrEmulator) -> None:
+    result = reinviter("preview", "87654321", "--stack", stack)
+
+    assert result.exit_code == 1
+    assert "['87654321'] not in the function's allowlist ['12345678']: a sweep refuses them" in _flat(result.output)
+    assert emulator.calls() == 0  # refused before any Wickr call

@@ -530,9 +530,10 @@ def _classify(body: str) -> str:
         return "schema"
     if not (isinstance(users, list) and isinstance(names, list) and 1 <= len(users) + len(names) <= MAX_USER_IDS):
         return "schema"
-    if not all(isinstance(user, str) and USER_ID.fullmatch(user) for user in users):
-        return "schema"
-    if not all(isinstance(name, str) and USERNAME.fullmatch(name) for name in names):
+    well_formed = [isinstance(user, str) and USER_ID.fullmatch(user) for user in users] + [
+        isinstance(name, str) and USERNAME.fullmatch(name) for name in names
+    ]
+    if not all(well_formed):
         return "schema"
     return "valid" if network in DEMO_NETWORKS else "not-allowed"
 

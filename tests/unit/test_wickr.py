@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -69,14 +68,6 @@ class Harness:
             {"successful": [{"userId": uid} for uid in ids], "failed": []},
             expected_params={"networkId": NETWORK, "userIds": ids, "clientToken": TOKEN},
         )
-
-
-@pytest.fixture
-def wickr() -> Iterator[Harness]:
-    harness = Harness()
-    with harness.stubber:
-        yield harness
-        harness.stubber.assert_no_pending_responses()
 
 
 def test_reinvite_sends_network_ids_and_token_and_reads_per_user_failures(wickr: Harness) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,14 +13,6 @@ from reinviter.models import ListedUser, UserState
 from tests.unit.test_wickr import ERROR_CODES, NETWORK, Harness
 
 NAME = "Ana.Lima@example.org"
-
-
-@pytest.fixture
-def wickr() -> Iterator[Harness]:
-    harness = Harness()
-    with harness.stubber:
-        yield harness
-        harness.stubber.assert_no_pending_responses()
 
 
 def _page(harness: Harness, users: list[dict[str, Any]], token: str | None = None, after: str | None = None) -> None:
