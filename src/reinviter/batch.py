@@ -136,7 +136,7 @@ class BatchRun:
             # No verdict: no message names this id any more; its usernames are resolved again and bound anew.
             names = self._cached_only[key]
             self.outdated += names
-            logger.info("cached username resolution is out of date", network_id=key.network_id, usernames=len(names))
+            logger.info("cached resolution is out of date", network_id=key.network_id, entries=len(names))
             return self._to_claim(self._planner.settled(key, spoils=False))
         self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
         return self._to_claim(self._planner.settled(key, spoils=False))

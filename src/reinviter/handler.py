@@ -66,7 +66,7 @@ def container() -> Container:
             key = SecretKey(boto3.client("secretsmanager", config=SECRET_CONFIG), settings.username_hash_key_secret)
             names = DynamoNameCache(ledger, settings.ledger_table, key, settings.username_cache_days * 86400.0)
     if not settings.username_cache:
-        logger.info("username cache off: every username is looked up with ListUsers")
+        logger.info("resolution cache off: every name is looked up with ListUsers")
     service = ReinviteService(
         gateway,
         pool,

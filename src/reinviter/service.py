@@ -96,7 +96,7 @@ class ReinviteService:
             try:
                 self._names.forget(run.outdated, deadline.for_cleanup())
             except LedgerUnavailable as error:  # the lookup below writes the entries again if it finds anyone
-                logger.warning("username cache entries not dropped", usernames=len(run.outdated), error=str(error))
+                logger.warning("resolution cache entries not dropped", entries=len(run.outdated), error=str(error))
             remembering += self._resolve(run.outdated, directory, outcomes, deadline, cached=False)
             self._run(_naming(requests, set(run.outdated)), directory, outcomes, deadline)
         for write in remembering:
@@ -139,10 +139,10 @@ class ReinviteService:
             try:
                 hits = self._names.read(keys, deadline)
             except LedgerUnavailable as error:
-                logger.warning("username cache unavailable, looking every username up", error=str(error))
+                logger.warning("resolution cache unavailable, every name is looked up", error=str(error))
             outcomes.count(Metric.USERNAME_CACHE_HITS, len(hits))
             directory.resolutions |= {key: Found(user_id) for key, user_id in hits.items()}
-            logger.debug("username cache read", usernames=len(keys), hits=len(hits))
+            logger.debug("resolution cache read", entries=len(keys), hits=len(hits))
         lookups = {
             self._pool.submit(self._gateway.users_by_username, key.network_id, key.username, deadline): key
             for key in keys
@@ -156,7 +156,7 @@ class ReinviteService:
                 listed = future.result()
                 resolution = directory.resolutions[key] = match(listed, key)
                 logger.debug(
-                    "username looked up",
+                    "name looked up",
                     network_id=key.network_id,
                     listed=len(listed),  # partial matches included
                     user_id=resolution.user_id if isinstance(resolution, Found) else None,
@@ -181,7 +181,7 @@ class ReinviteService:
         try:
             self._names.remember(resolved, deadline)
         except LedgerUnavailable as error:  # costs a lookup next time, nothing else
-            logger.warning("username cache not written", usernames=len(resolved), error=str(error))
+            logger.warning("resolution cache not written", entries=len(resolved), error=str(error))
 
 
 def _naming(requests: Sequence[Request], keys: set[NameKey]) -> list[Request]:

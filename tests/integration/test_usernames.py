@@ -296,5 +296,5 @@ def test_an_unreadable_hash_key_costs_lookups_not_requests(
     assert failed_ids(_invoke(_message("m-1", usernames=[ADA]))) == set()
 
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
-    (warning,) = [record for record in caplog.records if record.getMessage().startswith("username cache unavailable")]
+    (warning,) = [record for record in caplog.records if record.getMessage().startswith("resolution cache unavailable")]
     assert warning.error == "username hash key: ResourceNotFoundException"  # type: ignore[attr-defined]
