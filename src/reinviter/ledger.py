@@ -533,10 +533,14 @@ class DynamoNameCache:
             unprocessed: list[str] = []
             for start in range(0, len(wanted), READ_BATCH):
                 page = [{"pk": {"S": pk}} for pk in wanted[start : start + READ_BATCH]]
-                request = {"RequestItems": {self._table: {"Keys": page, "ProjectionExpression": "pk, user_id"}}}
+                projection = {"ProjectionExpression": "pk, user_id, #ttl", "ExpressionAttributeNames": {"#ttl": "ttl"}}
+                request = {"RequestItems": {self._table: {"Keys": page, **projection}}}
                 answer = self._ledger.request("name read", self._client.batch_get_item, request, deadline)
+                now = wall_clock()
                 for item in answer.get("Responses", {}).get(self._table, []):
-                    found[by_pk[item["pk"]["S"]]] = str(item["user_id"]["S"])
+                    # DynamoDB deletes expired items within days, not at once: an expired entry is a miss.
+                    if float(item.get("ttl", {}).get("N", "inf")) > now:
+                        found[by_pk[item["pk"]["S"]]] = str(item["user_id"]["S"])
                 left = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
                 unprocessed += [key["pk"]["S"] for key in left]
             wanted = unprocessed

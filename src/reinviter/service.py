@@ -93,10 +93,7 @@ class ReinviteService:
         run = self._run(requests, directory, outcomes, deadline)
         if run.outdated:
             # Cached ids Wickr no longer knows: look those usernames up again, once, and run their new ids.
-            try:
-                self._names.forget(run.outdated, deadline.for_cleanup())
-            except LedgerUnavailable as error:  # the lookup below writes the entries again if it finds anyone
-                logger.warning("resolution cache entries not dropped", entries=len(run.outdated), error=str(error))
+            self._forget(run.outdated, deadline.for_cleanup())
             remembering += self._resolve(run.outdated, directory, outcomes, deadline, cached=False)
             self._run(_naming(requests, set(run.outdated)), directory, outcomes, deadline)
         for write in remembering:
@@ -176,6 +173,14 @@ class ReinviteService:
         if not resolved or self._dry_run:
             return []
         return [self._ledger_pool.submit(self._remember, resolved, deadline.for_cleanup())]
+
+    def _forget(self, outdated: list[NameKey], deadline: Deadline) -> None:
+        if self._dry_run:
+            return  # a dry run writes nothing: the lookup below resolves these names again anyway
+        try:
+            self._names.forget(outdated, deadline)
+        except LedgerUnavailable as error:  # the lookup below writes the entries again if it finds anyone
+            logger.warning("resolution cache entries not dropped", entries=len(outdated), error=str(error))
 
     def _remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
         try:

@@ -298,3 +298,16 @@ def test_an_unreadable_hash_key_costs_lookups_not_requests(
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
     (warning,) = [record for record in caplog.records if record.getMessage().startswith("resolution cache unavailable")]
     assert warning.error == "username hash key: ResourceNotFoundException"  # type: ignore[attr-defined]
+
+
+def test_an_expired_resolution_is_a_miss_even_before_dynamodb_deletes_it(
+    emulator: WickrEmulator, username_cache: str, dynamodb: Any, clock: list[float]
+) -> None:
+    assert failed_ids(_invoke(_message("m-1", usernames=[ADA]))) == set()
+    clock[0] += 31 * 86400  # past USERNAME_CACHE_DAYS (30); moto, like DynamoDB, has not deleted the item yet
+    assert any(pk.startswith("name#") for pk in table_items(dynamodb, username_cache))
+
+    assert failed_ids(_invoke(_message("m-2", usernames=[ADA]))) == set()
+
+    assert emulator.calls("ListUsers") == 2  # looked up again
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
