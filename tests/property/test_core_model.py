@@ -6,12 +6,15 @@ semantics, kept honest by tests/integration/test_ledger_contract.py) and a Wickr
 every step: no user invited twice inside the cooldown, no claim leased past the lease. At every finished invocation:
 no message reported done while one of its users was never invited. At the end, SQS keeps redelivering what is not
 done, without faults: every message completes and every user was invited, so nothing is lost or blocked for good.
+Messages name users by id or by username (resolved as ListUsers answers, so those users need no GetUser): a user named
+both ways, in one message or by two invocations at once, is one user under the same invariants. (Seeded check: a
+resolve stage that took ListUsers' "pending" for "active" is caught as "reported done, never invited".)
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +30,14 @@ from reinviter.ledger import LedgerUnavailable, Policy
 from reinviter.models import ReinviteReceipt, UserKey, UserState
 from reinviter.observability import logger
 from reinviter.planning import Chunk
+from reinviter.resolution import Directory, Found, name_key
 from tests.fakes import FakeWickr, InMemoryLedger, retryable
 
 NETWORK = "12345678"
 USERS = ["1001", "1002"]  # few users: invocations collide on them often
+# A message names each of its users by id or by username (resolved as ListUsers would: pending, so no GetUser): a user
+# named both ways, in one message or in two invocations at once, must still be one user.
+USERNAMES = {"1001": "Ada.Quill@example.com", "1002": "bruno.vale@example.com"}
 COOLDOWN_S = 3600.0
 LEASE_S = 600.0
 VISIBILITY_S = 1380.0  # the template's queue: longer than the lease
@@ -43,7 +50,8 @@ LEDGER_FAULTS = st.sampled_from([None, None, None, "fail", "lose"])
 @dataclass
 class Message:
     message_id: str
-    user_ids: tuple[str, ...]
+    user_ids: tuple[str, ...]  # every user it names, however it names them
+    by_name: tuple[str, ...] = ()  # those it names by username
     receives: int = 0
     visible_at: float = 0.0
     in_flight: bool = False
@@ -96,9 +104,13 @@ class CoreModel(RuleBasedStateMachine):
         return any(can(inv) for inv in self.invocations.values())
 
     # -- the world ----------------------------------------------------------------------------------------------
-    @rule(users=st.lists(st.sampled_from(USERS), min_size=1, max_size=2, unique=True))
-    def onboarding_sends_a_message(self, users: list[str]) -> None:
-        self.messages.append(Message(f"m-{len(self.messages)}", tuple(users)))
+    @rule(
+        users=st.lists(st.sampled_from(USERS), min_size=1, max_size=2, unique=True),
+        by_name=st.sets(st.sampled_from(USERS)),
+    )
+    def onboarding_sends_a_message(self, users: list[str], by_name: Collection[str] = ()) -> None:
+        named = tuple(user for user in users if user in by_name)
+        self.messages.append(Message(f"m-{len(self.messages)}", tuple(users), named))
 
     @rule(seconds=st.sampled_from([LEASE_S + 1, 1.0, VISIBILITY_S + 1, COOLDOWN_S + 1]))
     def time_passes(self, seconds: float) -> None:
@@ -118,12 +130,22 @@ class CoreModel(RuleBasedStateMachine):
             message.receives += 1
             message.in_flight = True
             message.visible_at = self.now + VISIBILITY_S
-        requests = [Request(m.message_id, NETWORK, m.user_ids, m.receives) for m in batch]
-        run = BatchRun(requests, self.ledger, self.policy, self.clock, use_ledger=True)
+        run = self.new_run(batch)
         self.next_fault = data.draw(LEDGER_FAULTS)
         checks, replays = run.admit(NEVER)
-        self.invocations[self.started] = Invocation(run, batch, checks, ready=replays)
+        inv = Invocation(run, batch, [key for key in checks if key not in run.known], ready=replays)
+        for key in checks:
+            if key in run.known:  # ListUsers said: claimed at once, as the service does
+                inv.ledger += [("claim", chunk, None) for chunk in run.checked(key, run.known[key])]
+        self.invocations[self.started] = inv
         self.started += 1
+
+    def new_run(self, batch: list[Message]) -> BatchRun:
+        requests = [request_of(message) for message in batch]
+        directory = Directory(
+            {name_key(NETWORK, USERNAMES[uid]): Found(uid, UserState.PENDING) for m in batch for uid in m.by_name}
+        )
+        return BatchRun(requests, self.ledger, self.policy, self.clock, use_ledger=True, directory=directory)
 
     @precondition(lambda self: self.available() and len(self.invocations) < MAX_INVOCATIONS)
     @rule(data=st.data())
@@ -289,8 +311,7 @@ class CoreModel(RuleBasedStateMachine):
 
     def sqs_delivers_alone(self, message: Message) -> None:
         message.receives += 1
-        request = Request(message.message_id, NETWORK, message.user_ids, message.receives)
-        inv = Invocation(BatchRun([request], self.ledger, self.policy, self.clock, use_ledger=True), [message], [])
+        inv = Invocation(self.new_run([message]), [message], [])
         inv.checks, inv.ready = inv.run.admit(NEVER)
         while not inv.idle():
             if inv.checks:
@@ -305,6 +326,13 @@ class CoreModel(RuleBasedStateMachine):
             else:
                 self.answer_call(inv, Script(0))  # type: ignore[arg-type]
         self.report(inv)
+
+
+def request_of(message: Message) -> Request:
+    """The message as intake reads it: ids in `userIds`, the others' usernames in `usernames`."""
+    ids = tuple(uid for uid in message.user_ids if uid not in message.by_name)
+    names = tuple(USERNAMES[uid] for uid in message.by_name)
+    return Request(message.message_id, NETWORK, ids, message.receives, names)
 
 
 CoreModel.TestCase.settings = settings(
