@@ -452,3 +452,12 @@ def test_preview_refuses_a_network_outside_the_deployed_allowlist(stack: str, em
     assert result.exit_code == 1
     assert "['87654321'] not in the function's allowlist ['12345678']: a sweep refuses them" in _flat(result.output)
     assert emulator.calls() == 0  # refused before any Wickr call
+
+
+def test_enqueue_to_a_queue_that_does_not_exist_is_a_reported_problem(aws: str, queue_url: str) -> None:
+    missing = queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+
+    result = reinviter("enqueue", DEMO_NETWORK, "-", "--queue-url", missing, stdin="1001\n")
+
+    assert result.exit_code == 1
+    assert "(AWS.SimpleQueueService.NonExistentQueue). Queued before it: 0 message(s)" in _flat(result.output)
