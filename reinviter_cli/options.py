@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from reinviter_cli.deployment import Target, default_stack
+from reinviter_cli.ids import NETWORK_ID, USER_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
-NETWORK_ID = re.compile(r"[0-9]{8}", re.ASCII)
-USER_ID = re.compile(r"[0-9]{1,10}", re.ASCII)
 
 
 def network_id(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
