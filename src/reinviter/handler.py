@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import boto3
@@ -63,7 +63,8 @@ def container() -> Container:
         # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
         ledger = DynamoLedger(boto3.client("dynamodb", config=LEDGER_CONFIG), settings.ledger_table, settings.policy)
         if settings.username_cache:
-            key = SecretKey(boto3.client("secretsmanager", config=SECRET_CONFIG), settings.username_hash_key_secret)
+            secrets = partial(boto3.client, "secretsmanager", config=SECRET_CONFIG)
+            key = SecretKey(secrets, settings.username_hash_key_secret)
             names = DynamoNameCache(ledger, settings.ledger_table, key, settings.username_cache_days * 86400.0)
     if not settings.username_cache:
         logger.info("resolution cache off: every name is looked up with ListUsers")

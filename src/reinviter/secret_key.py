@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -22,9 +23,12 @@ MIN_KEY_LENGTH = 32  # the template generates 64 characters; a short key would m
 
 
 class SecretKey:
-    """Callable giving the key's bytes; the first call reads the secret, later calls reuse it."""
+    """Callable giving the key's bytes; the first call reads the secret, later calls reuse it.
 
-    def __init__(self, client: SecretsManagerClient, secret_id: str) -> None:
+    The client is built on that first call too: a container that never sees a username pays nothing at cold start.
+    """
+
+    def __init__(self, client: Callable[[], SecretsManagerClient], secret_id: str) -> None:
         self._client = client
         self._secret_id = secret_id
         self._key: bytes | None = None
@@ -45,7 +49,7 @@ class SecretKey:
         if not deadline.allows(CALL_BUDGET_S):
             raise LedgerDeadline("username hash key: no time left to read it")
         try:
-            value = self._client.get_secret_value(SecretId=self._secret_id).get("SecretString", "")
+            value = self._client().get_secret_value(SecretId=self._secret_id).get("SecretString", "")
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             raise LedgerUnavailable(f"username hash key: {code}") from error
