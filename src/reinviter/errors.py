@@ -18,6 +18,14 @@ class RetryableWickrError(WickrError):
     """Throttled, a server error or a broken connection, still so after our retries: redeliver the message."""
 
 
+class MalformedAnswer(RetryableWickrError):  # noqa: N818 - reads as the event it reports
+    """A 200 whose body lacks what the decision needs (cut short, a field missing): a failed call, never a verdict.
+
+    botocore validates requests, never responses, so a truncated body parses into a near-empty answer. The call may
+    have taken effect (Wickr acted, then the answer was lost), so it is `maybe_sent` and is retried unchanged.
+    """
+
+
 class PermanentWickrError(WickrError):
     """The request itself was refused (400, 404 where it matters, 422): retrying the same request cannot help."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Self
 
@@ -120,7 +121,6 @@ class UserState(enum.Enum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     NOT_FOUND = "not_found"
-    OTHER = "other"  # a status this code does not know; skipped rather than guessed at
 
 
 class Verdict(enum.Enum):
@@ -131,6 +131,9 @@ class Verdict(enum.Enum):
     SKIPPED = "skipped"
     FAILED = "failed"
     UNFINISHED = "unfinished"  # the deadline came first; the message is retried
+    # The call's answer was lost or incomplete: Wickr may have invited the user. The claim stays and the call is
+    # replayed unchanged (members and token), so Wickr answers it once; the message is retried.
+    MAYBE_SENT = "maybe_sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,11 @@ class ReinviteReceipt:
     """BatchReinviteUser's answer: partial failure is data, not an exception."""
 
     successful: frozenset[str]
-    failed: dict[str, str] = field(default_factory=dict)  # user id -> reason
+    failed: dict[str, str] = field(default_factory=dict)  # user id -> a fixed failure code (never Wickr's text)
+
+    def accounts_for(self, user_ids: Iterable[str]) -> bool:
+        """Whether every one of these users is either successful or failed (else it may have been invited)."""
+        return all(user_id in self.successful or user_id in self.failed for user_id in user_ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from reinviter import tracing
 from reinviter.deadline import Deadline
 from reinviter.errors import (
     DeadlineReached,
+    MalformedAnswer,
     PermanentWickrError,
     RetryableWickrError,
     UsernameTooBroad,
@@ -32,6 +33,7 @@ from reinviter.errors import (
     WickrNetworkNotFound,
 )
 from reinviter.models import MAX_USERS_PER_REINVITE, ListedUser, ReinviteReceipt, UserState
+from reinviter.observability import logger
 from reinviter.pacing import RequestPacer
 
 if TYPE_CHECKING:
@@ -40,9 +42,20 @@ else:
     WickrClient = Any
 
 T = TypeVar("T")
+Answer = Mapping[str, Any]
 
 STATUS_PENDING = 1
 STATUS_ACTIVE = 2
+KNOWN_STATUSES = {STATUS_PENDING: UserState.PENDING, STATUS_ACTIVE: UserState.ACTIVE}
+# Wickr's per-user failure reasons are free text (they may echo a username): only these codes leave this module.
+FAILURE_CODES = {
+    "not found": "not found",
+    "suspend": "suspended",
+    "accepted": "not pending",
+    "not pending": "not pending",
+    "active": "not pending",
+}
+SAFE_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
 RATE_LIMITED = 429
 NOT_FOUND = "ResourceNotFoundError"
 UNKNOWN_NETWORK_MEMORY_S = 300.0
@@ -143,8 +156,21 @@ class WickrGateway:
         Raises:
             WickrNetworkNotFound: The 404 was for the network: no user of it can be checked.
         """
-        user = self._get_user(network_id, user_id, deadline)
-        return UserState.NOT_FOUND if user is None else _state_of(user)
+        user = self.user(network_id, user_id, deadline)
+        return UserState.NOT_FOUND if user is None else user.state
+
+    def user(self, network_id: str, user_id: str, deadline: Deadline) -> ListedUser | None:
+        """GetUser reduced to the user's state and username (None: Wickr knows no such user).
+
+        The username is there so that a cached resolution can be confirmed: it never leaves the caller's comparison.
+
+        Raises:
+            WickrNetworkNotFound: The 404 was for the network: no user of it can be checked.
+        """
+        answer = self._get_user(network_id, user_id, deadline)
+        if answer is None:
+            return None
+        return ListedUser(user_id=user_id, state=_state_of(answer), username=str(answer.get("username") or ""))
 
     def user_details(self, network_id: str, user_id: str, deadline: Deadline) -> WickrUser | None:
         """GetUser's answer, names included, for the operator's command line (None: Wickr knows no such user).
@@ -158,21 +184,24 @@ class WickrGateway:
         user = self._get_user(network_id, user_id, deadline)
         if user is None:
             return None
-        status = user.get("status")
         return WickrUser(
             user_id=user_id,
             state=_state_of(user),
-            status=status if isinstance(status, int) else None,
+            status=int(user["status"]),
             suspended=bool(user.get("suspended")),
             first_name=user.get("firstName") or "",
             last_name=user.get("lastName") or "",
             username=user.get("username") or "",
         )
 
-    def _get_user(self, network_id: str, user_id: str, deadline: Deadline) -> Mapping[str, Any] | None:
+    def _get_user(self, network_id: str, user_id: str, deadline: Deadline) -> Answer | None:
         try:
-            user: Mapping[str, Any] = self._call(
-                "GetUser", network_id, deadline, lambda: self._client.get_user(networkId=network_id, userId=user_id)
+            user = self._call(
+                "GetUser",
+                network_id,
+                deadline,
+                lambda: self._client.get_user(networkId=network_id, userId=user_id),
+                partial(_read_user, user_id),
             )
         except PermanentWickrError as error:
             if error.code == NOT_FOUND:
@@ -185,25 +214,23 @@ class WickrGateway:
         """One BatchReinviteUser call; the token makes a repeat of the same chunk one answer on Wickr's side."""
         if not 1 <= len(user_ids) <= MAX_USERS_PER_REINVITE:
             raise ValueError(f"a reinvite takes 1 to {MAX_USERS_PER_REINVITE} user ids, got {len(user_ids)}")
-        answer = self._call(
+        return self._call(
             "BatchReinviteUser",
             network_id,
             deadline,
             lambda: self._client.batch_reinvite_user(networkId=network_id, userIds=user_ids, clientToken=client_token),
+            partial(_read_receipt, user_ids),
         )
-        successful = frozenset(item["userId"] for item in answer.get("successful", []))
-        failed = {
-            item["userId"]: str(item.get("reason") or item.get("field") or "failed")
-            for item in answer.get("failed", [])
-        }
-        return ReinviteReceipt(successful=successful, failed=failed)
 
     def pending_count(self, network_id: str, deadline: Deadline) -> int:
         """How many users of the network have not accepted their invitation (GetUsersCount's `pending`)."""
-        answer = self._call(
-            "GetUsersCount", network_id, deadline, lambda: self._client.get_users_count(networkId=network_id)
+        return self._call(
+            "GetUsersCount",
+            network_id,
+            deadline,
+            lambda: self._client.get_users_count(networkId=network_id),
+            _read_pending_count,
         )
-        return int(answer.get("pending", 0))
 
     def pending_users(
         self, network_id: str, deadline: Deadline, start_token: str | None = None
@@ -215,19 +242,18 @@ class WickrGateway:
             if token:
                 kwargs["nextToken"] = token
             try:
-                page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
+                entries, token = self._call(
+                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), _read_page
+                )
             except PermanentWickrError as error:
                 if error.code == NOT_FOUND:  # ListUsers names no user: its 404 is the network's
-                    raise WickrNetworkNotFound(
-                        f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404
-                    ) from None
+                    raise _unknown_network(network_id) from None
                 raise
             users = [
-                PendingUser(user_id=user["userId"], invite_expired=bool(user.get("isInviteExpired")))
-                for user in page.get("users", [])
-                if "userId" in user and not user.get("suspended")
+                PendingUser(user_id=entry["userId"], invite_expired=entry.get("isInviteExpired") is True)
+                for entry in entries
+                if _state_of(entry) is UserState.PENDING
             ]
-            token = page.get("nextToken") or None
             yield users, token
             if token is None:
                 return
@@ -250,20 +276,18 @@ class WickrGateway:
         kwargs: dict[str, Any] = {"networkId": network_id, "username": username, "maxResults": LIST_PAGE_SIZE}
         for _ in range(max_pages):
             try:
-                page = self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs))
+                entries, token = self._call(
+                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), _read_page
+                )
             except WickrError as error:
                 if isinstance(error, PermanentWickrError) and error.code == NOT_FOUND:  # ListUsers names no user
-                    raise WickrNetworkNotFound(
-                        f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404
-                    ) from None
+                    raise _unknown_network(network_id) from None
                 raise _without(error, username) from None
             users += [
-                ListedUser(user_id=user["userId"], state=_state_of(user), username=str(user.get("username", "")))
-                for user in page.get("users", [])
-                if "userId" in user
+                ListedUser(user_id=entry["userId"], state=_state_of(entry), username=str(entry.get("username") or ""))
+                for entry in entries
             ]
-            token = page.get("nextToken")
-            if not token:
+            if token is None:
                 return users
             kwargs["nextToken"] = token
         raise UsernameTooBroad(
@@ -286,24 +310,34 @@ class WickrGateway:
             if known_until is not None and (known_until is True or time.monotonic() < known_until):
                 if known_until is True:
                     return
-                raise WickrNetworkNotFound(f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404)
+                raise _unknown_network(network_id)
             try:
                 self._call(
                     "ListUsers",
                     network_id,
                     deadline,
                     lambda: self._client.list_users(networkId=network_id, maxResults=1),
+                    _read_page,
                 )
             except PermanentWickrError as error:
                 if error.code != NOT_FOUND:
                     raise
                 self._networks[network_id] = time.monotonic() + UNKNOWN_NETWORK_MEMORY_S
-                raise WickrNetworkNotFound(
-                    f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404
-                ) from None
+                raise _unknown_network(network_id) from None
             self._networks[network_id] = True
 
-    def _call(self, operation: str, network_id: str, deadline: Deadline, send: Callable[[], T]) -> T:
+    def _call(
+        self,
+        operation: str,
+        network_id: str,
+        deadline: Deadline,
+        send: Callable[[], Answer],
+        read: Callable[[Answer], T],
+    ) -> T:
+        """Send with our retries and pacing; `read` checks the answer for what the caller decides on, and reduces it.
+
+        A 200 that `read` refuses is a failed attempt like a 500 (retried, `maybe_sent`): never a verdict.
+        """
         attempt = 0
         maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
         while True:
@@ -314,11 +348,17 @@ class WickrGateway:
                 )
             try:
                 with tracing.span(f"wickr.{operation}", network_id=network_id, attempt=attempt + 1):
-                    result = send()
-            except (ClientError, BotoCoreError) as raw:
+                    answer = send()
+                    self.counter.record(rate_limited=False)
+                    result = read(answer)
+            except (ClientError, BotoCoreError, _IncompleteAnswerError) as raw:
                 error = _translate(operation, raw)
                 if isinstance(raw, ClientError):
                     self.counter.record(rate_limited=error.status == RATE_LIMITED)
+                if isinstance(raw, _IncompleteAnswerError):
+                    logger.warning(
+                        "wickr answer malformed", operation=operation, network_id=network_id, problem=str(raw)
+                    )
                 if error.status == RATE_LIMITED:
                     self._pacer.on_throttled()
                 maybe_sent = maybe_sent or (isinstance(error, RetryableWickrError) and error.status != RATE_LIMITED)
@@ -333,21 +373,101 @@ class WickrGateway:
                     raise _marked(late, maybe_sent) from raw
                 self._sleep(delay)
                 continue
-            self.counter.record(rate_limited=False)
             self._pacer.on_success()
             return result
 
 
-def _state_of(user: Mapping[str, object]) -> UserState:
-    """GetUser's and ListUsers' users alike: suspended first, then the status."""
-    status = user.get("status")
-    if user.get("suspended"):
+class _IncompleteAnswerError(ValueError):
+    """An answer lacks what its caller decides on (the message says what, never what the body held)."""
+
+
+def _state_of(user: Answer) -> UserState:
+    """GetUser's and ListUsers' users alike (already read): suspended first, then the status."""
+    if user.get("suspended") is True:
         return UserState.SUSPENDED
-    if status == STATUS_PENDING:
-        return UserState.PENDING
-    if status == STATUS_ACTIVE:
-        return UserState.ACTIVE
-    return UserState.OTHER
+    return KNOWN_STATUSES[user["status"]]
+
+
+def _read_user_entry(entry: object, where: str) -> Answer:
+    """A user as GetUser or ListUsers gives it: a userId, a known status, and a boolean `suspended` if any."""
+    if not isinstance(entry, Mapping):
+        raise _IncompleteAnswerError(f"{where} is not an object")
+    user_id, status, suspended = entry.get("userId"), entry.get("status"), entry.get("suspended")
+    if not isinstance(user_id, str) or not user_id:
+        raise _IncompleteAnswerError(f"{where} has no userId")
+    if type(status) is not int or status not in KNOWN_STATUSES:  # bool is an int: `type` keeps it out
+        raise _IncompleteAnswerError(f"{where} has no known status")
+    if suspended is not None and not isinstance(suspended, bool):
+        raise _IncompleteAnswerError(f"{where} has a suspended flag that is not a boolean")
+    return entry
+
+
+def _read_user(user_id: str, answer: Answer) -> Answer:
+    """GetUser's answer must name the user asked for."""
+    user = _read_user_entry(answer, "the user")
+    if user["userId"] != user_id:
+        raise _IncompleteAnswerError("the answer names another user")
+    return user
+
+
+def _read_page(answer: Answer) -> tuple[list[Answer], str | None]:
+    """A ListUsers page: a `users` list of well-formed users, and the next page's token (None: the last page)."""
+    users, token = answer.get("users"), answer.get("nextToken")
+    if not isinstance(users, list):
+        raise _IncompleteAnswerError("the page has no users list")
+    if token is not None and not isinstance(token, str):
+        raise _IncompleteAnswerError("the page's nextToken is not a string")
+    return [_read_user_entry(user, f"users[{index}]") for index, user in enumerate(users)], token or None
+
+
+def _read_pending_count(answer: Answer) -> int:
+    """GetUsersCount's counts (pending, active, total) as whole numbers of at least 0; the pending count."""
+    for member in ("pending", "active", "total"):
+        value = answer.get(member)
+        if type(value) is not int or value < 0:
+            raise _IncompleteAnswerError(f"the counts have no {member}")
+    return int(answer["pending"])
+
+
+def _read_receipt(user_ids: list[str], answer: Answer) -> ReinviteReceipt:
+    """BatchReinviteUser's answer must account for every requested id, once, in `successful` or `failed`.
+
+    A user it does not account for may have been invited: the whole answer is refused (so the call is replayed with
+    its token, members and all), never read as "not sent".
+    """
+    sorted_out: dict[str, str | None] = {}  # user id -> None (successful) or its failure code
+    for member in ("successful", "failed"):
+        items = answer.get(member, [])
+        if not isinstance(items, list):
+            raise _IncompleteAnswerError(f"{member} is not a list")
+        for index, item in enumerate(items):
+            user_id = item.get("userId") if isinstance(item, Mapping) else None
+            if not isinstance(user_id, str) or user_id not in user_ids or user_id in sorted_out:
+                raise _IncompleteAnswerError(f"{member}[{index}] names no requested user, or one already listed")
+            sorted_out[user_id] = None if member == "successful" else _failure_code(item)
+    missing = len(set(user_ids) - set(sorted_out))
+    if missing:
+        raise _IncompleteAnswerError(
+            f"{missing} of {len(set(user_ids))} requested users are in neither successful nor failed"
+        )
+    return ReinviteReceipt(
+        successful=frozenset(user_id for user_id, code in sorted_out.items() if code is None),
+        failed={user_id: code for user_id, code in sorted_out.items() if code is not None},
+    )
+
+
+def _failure_code(item: Answer) -> str:
+    """A per-user failure as a fixed code: Wickr's `reason` is free text and may echo the username."""
+    reason = str(item.get("reason") or "").casefold()
+    for needle, code in FAILURE_CODES.items():
+        if needle in reason:
+            return code
+    field = item.get("field")
+    return f"failed ({field})" if isinstance(field, str) and SAFE_FIELD.fullmatch(field) else "failed"
+
+
+def _unknown_network(network_id: str) -> WickrNetworkNotFound:
+    return WickrNetworkNotFound(f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404)
 
 
 def _without(error: WickrError, secret: str) -> WickrError:
@@ -365,7 +485,9 @@ def _marked(error: WickrError, maybe_sent: bool) -> WickrError:
     return error
 
 
-def _translate(operation: str, raw: ClientError | BotoCoreError) -> WickrError:
+def _translate(operation: str, raw: ClientError | BotoCoreError | _IncompleteAnswerError) -> WickrError:
+    if isinstance(raw, _IncompleteAnswerError):
+        return MalformedAnswer(f"{operation}: malformed answer ({raw})", code="MalformedAnswer")
     if isinstance(raw, ClientError):
         status = int(raw.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         code = raw.response.get("Error", {}).get("Code", "") or "Unknown"

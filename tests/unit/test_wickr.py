@@ -10,7 +10,13 @@ import pytest
 from botocore.stub import Stubber
 
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, PermanentWickrError, RetryableWickrError, WickrAccessError
+from reinviter.errors import (
+    DeadlineReached,
+    MalformedAnswer,
+    PermanentWickrError,
+    RetryableWickrError,
+    WickrAccessError,
+)
 from reinviter.models import ReinviteReceipt, UserState
 from reinviter.pacing import RequestPacer
 from reinviter.wickr import Backoff, WickrGateway
@@ -79,7 +85,7 @@ def test_reinvite_sends_network_ids_and_token_and_reads_per_user_failures(wickr:
 
     receipt = wickr.gateway.reinvite(NETWORK, ["1001", "1002"], TOKEN, Deadline.never())
 
-    assert receipt == ReinviteReceipt(successful=frozenset({"1001"}), failed={"1002": "user is not pending"})
+    assert receipt == ReinviteReceipt(successful=frozenset({"1001"}), failed={"1002": "not pending"})
 
 
 @pytest.mark.parametrize("count", [0, 51])
@@ -96,7 +102,7 @@ def test_reinvite_refuses_an_empty_or_oversized_chunk_without_calling(wickr: Har
         ({"status": 2, "suspended": False}, UserState.ACTIVE),
         ({"status": 1, "suspended": True}, UserState.SUSPENDED),
         ({"status": 2, "suspended": True}, UserState.SUSPENDED),
-        ({"status": 7}, UserState.OTHER),
+        ({"status": 2}, UserState.ACTIVE),
     ],
 )
 def test_user_state(wickr: Harness, fields: dict[str, Any], state: UserState) -> None:
@@ -263,3 +269,92 @@ def test_a_paced_call_does_not_start_when_the_pacer_wait_leaves_too_little_time(
         wickr.gateway.user_state(NETWORK, "1001", deadline)
 
     assert sleeps == []  # neither waited for nor sent
+
+
+# -- answers are data to validate: botocore checks requests, never responses ------------------------------------------
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"userId": "1001"},  # the body cut short before `status`
+        {"userId": "1001", "status": 7},  # a status this code does not know
+        {"userId": "1002", "status": 1},  # another user
+    ],
+)
+def test_a_getuser_answer_without_what_the_verdict_needs_is_a_failed_call(
+    wickr: Harness, answer: dict[str, Any]
+) -> None:
+    for _ in range(3):
+        wickr.stubber.add_response("get_user", answer)
+
+    with pytest.raises(MalformedAnswer, match="GetUser: malformed answer") as raised:
+        wickr.gateway.user_state(NETWORK, "1001", Deadline.never())
+    assert raised.value.maybe_sent  # retried as a 500 would be
+    assert len(wickr.sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        {},  # cut short: no users, no nextToken
+        {"users": [{"userId": "1001"}]},  # an entry without its status
+        {"users": [{"status": 1}]},  # an entry without its id
+    ],
+)
+def test_a_listusers_page_must_be_well_formed_to_count_let_alone_to_end_a_listing(
+    wickr: Harness, page: dict[str, Any]
+) -> None:
+    for _ in range(3):
+        wickr.stubber.add_response("list_users", page)
+
+    with pytest.raises(MalformedAnswer, match="ListUsers"):
+        list(wickr.gateway.pending_users(NETWORK, Deadline.never()))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},  # cut short: nobody accounted for
+        {"successful": [{"userId": "1001"}]},  # 1002 in neither list
+        {"successful": [{"userId": "1001"}, {"userId": "1003"}], "failed": [{"userId": "1002"}]},  # not asked for
+        {"successful": [{"userId": "1001"}], "failed": [{"userId": "1001"}, {"userId": "1002"}]},  # listed twice
+    ],
+)
+def test_a_reinvite_answer_that_does_not_account_for_every_user_is_replayed_with_the_same_token(
+    wickr: Harness, answer: dict[str, Any]
+) -> None:
+    expected = {"networkId": NETWORK, "userIds": ["1001", "1002"], "clientToken": TOKEN}
+    wickr.stubber.add_response("batch_reinvite_user", answer, expected_params=expected)
+    wickr.stubber.add_response(
+        "batch_reinvite_user", {"successful": [{"userId": "1001"}, {"userId": "1002"}]}, expected_params=expected
+    )
+
+    receipt = wickr.gateway.reinvite(NETWORK, ["1001", "1002"], TOKEN, Deadline.never())
+
+    assert receipt.successful == {"1001", "1002"}
+
+
+def test_a_reinvite_never_answered_in_full_is_maybe_sent(wickr: Harness) -> None:
+    for _ in range(3):
+        wickr.stubber.add_response("batch_reinvite_user", {"successful": [{"userId": "1001"}]})
+
+    with pytest.raises(MalformedAnswer) as raised:
+        wickr.gateway.reinvite(NETWORK, ["1001", "1002"], TOKEN, Deadline.never())
+    assert raised.value.maybe_sent
+    assert "1 of 2 requested users" in str(raised.value)
+
+
+def test_per_user_failure_reasons_become_fixed_codes(wickr: Harness) -> None:
+    wickr.stubber.add_response(
+        "batch_reinvite_user",
+        {
+            "failed": [
+                {"userId": "1001", "reason": "ana@example.org is suspended"},
+                {"userId": "1002", "field": "userId", "reason": "something about ana@example.org"},
+                {"userId": "1003", "field": "=HYPERLINK(ana@example.org)", "reason": "?"},
+            ]
+        },
+    )
+
+    receipt = wickr.gateway.reinvite(NETWORK, ["1001", "1002", "1003"], TOKEN, Deadline.never())
+
+    assert receipt.failed == {"1001": "suspended", "1002": "failed (userId)", "1003": "failed"}

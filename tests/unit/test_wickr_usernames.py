@@ -32,7 +32,6 @@ def test_every_page_is_read_and_every_listed_user_kept(wickr: Harness) -> None:
         [
             {"userId": "1002", "username": "jim" + NAME, "status": 2, "suspended": False},
             {"userId": "1003", "username": NAME.upper(), "status": 1, "suspended": True},
-            {"userId": "1004", "username": "x" + NAME, "status": 9},
         ],
         after="t1",
     )
@@ -43,9 +42,19 @@ def test_every_page_is_read_and_every_listed_user_kept(wickr: Harness) -> None:
         ListedUser("1001", UserState.PENDING, NAME),
         ListedUser("1002", UserState.ACTIVE, "jim" + NAME),
         ListedUser("1003", UserState.SUSPENDED, NAME.upper()),
-        ListedUser("1004", UserState.OTHER, "x" + NAME),
     ]
     assert wickr.gateway.counter.snapshot() == (2, 0)
+
+
+def test_a_page_listing_a_status_this_code_does_not_know_is_no_answer(wickr: Harness) -> None:
+    from reinviter.errors import MalformedAnswer
+
+    for _ in range(3):
+        _page(wickr, [{"userId": "1004", "username": NAME, "status": 9}])
+
+    with pytest.raises(MalformedAnswer, match="no known status") as raised:
+        wickr.gateway.users_by_username(NETWORK, NAME, Deadline.never())
+    assert NAME not in str(raised.value)
 
 
 def test_no_match_is_an_empty_list(wickr: Harness) -> None:
