@@ -106,6 +106,7 @@ class InMemoryLedger:
                 unclaimed = replace(unclaimed, attempts=counts[key], last_reinvited_at=now)
             self.records[key] = unclaimed
         self.given_up.update(reached)
+        self.given_up -= set(counts) - set(reached)
         self._after(fault)
         return reached
 
@@ -146,9 +147,20 @@ class FakeWickr:
     directory: dict[str, list[ListedUser]] = field(default_factory=dict)  # username filter -> what ListUsers lists
     lookup_errors: dict[str, WickrError] = field(default_factory=dict)  # username filter -> the error it raises
     lookups: list[str] = field(default_factory=list)
+    usernames: dict[UserKey, str] = field(default_factory=dict)  # what GetUser says (else: from `directory`)
+    confirmations: list[UserKey] = field(default_factory=list)  # GetUser calls made through `user`
 
     def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
         return self.states.get(UserKey(network_id, user_id), UserState.PENDING)
+
+    def user(self, network_id: str, user_id: str, deadline: Deadline) -> ListedUser | None:
+        key = UserKey(network_id, user_id)
+        self.confirmations.append(key)
+        state = self.user_state(network_id, user_id, deadline)
+        if state is UserState.NOT_FOUND:
+            return None
+        listed = (user.username for users in self.directory.values() for user in users if user.user_id == user_id)
+        return ListedUser(user_id, state, self.usernames.get(key) or next(listed, ""))
 
     def users_by_username(self, network_id: str, username: str, deadline: Deadline) -> list[ListedUser]:
         self.lookups.append(username)

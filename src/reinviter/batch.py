@@ -18,14 +18,13 @@ from reinviter.models import ReinviteReceipt, UserKey, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import Chunk, ChunkPlanner, Requester
-from reinviter.resolution import Directory, NameKey
+from reinviter.resolution import Directory
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
 SKIP_REASONS = {
     UserState.ACTIVE: "active",
     UserState.SUSPENDED: "suspended",
     UserState.NOT_FOUND: "not found",
-    UserState.OTHER: "unknown status",
 }
 
 
@@ -52,25 +51,24 @@ class BatchRun:
         self._clock = clock
         self._dry_run = dry_run
         requesters: dict[UserKey, list[Requester]] = defaultdict(list)
-        owners: dict[str, list[UserKey]] = defaultdict(list)
+        owners: dict[str, list[UserKey]] = {}
         for position, request in enumerate(self.requests):
-            for user_id in self.directory.user_ids(request):
-                key = UserKey(request.network_id, user_id)
-                if key not in requesters:
-                    # A user named twice belongs to the first request. Keyed by position: a batch that repeats a
-                    # message id (SQS never does; a hand-made event may) still keeps each request's own call.
-                    owners[str(position)].append(key)
+            # Keyed by position: a batch that repeats a message id (SQS never does; a hand-made event may) still
+            # keeps each request's own call (without a ledger, each request is one call of all its users).
+            owners[str(position)] = [
+                UserKey(request.network_id, user_id) for user_id in self.directory.user_ids(request)
+            ]
+            for key in owners[str(position)]:
                 requesters[key].append(Requester(request.message_id, request.receive_count if use_ledger else None))
         self.users = list(requesters)
         self._requested = set(self.users)
-        self._planner = ChunkPlanner(dict(requesters), per_message=not use_ledger, owners=dict(owners))
+        salts = {str(position): request.message_id for position, request in enumerate(self.requests)}
+        self._planner = ChunkPlanner(dict(requesters), per_message=not use_ledger, owners=owners, salts=salts)
         self._records: dict[UserKey, LedgerRecord] = {}
         self._replays: set[str] = set()
         self._claim_rounds: dict[str, int] = {}
         self._circuit: dict[str, WickrError] = {}
         self.known = {key: state for key, state in self.directory.known_states().items() if key in self._requested}
-        self._cached_only = self.directory.cached_only(self.requests)
-        self.outdated: list[NameKey] = []  # cached resolutions Wickr no longer knows: to resolve again
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[Chunk]]:
@@ -132,12 +130,6 @@ class BatchRun:
         self.outcomes.count(Metric.USERS_CHECKED)
         if state is UserState.PENDING:
             return self._to_claim(self._planner.confirmed(key))
-        if state is UserState.NOT_FOUND and key in self._cached_only:
-            # No verdict: no message names this id any more; its usernames are resolved again and bound anew.
-            names = self._cached_only[key]
-            self.outdated += names
-            logger.info("cached resolution is out of date", network_id=key.network_id, entries=len(names))
-            return self._to_claim(self._planner.settled(key, spoils=False))
         self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
         return self._to_claim(self._planner.settled(key, spoils=False))
 
@@ -208,16 +200,22 @@ class BatchRun:
         return None, smaller
 
     # -- BatchReinviteUser answers ------------------------------------------------------------------------------
-    def sent(self, chunk: Chunk, receipt: ReinviteReceipt) -> dict[UserKey, int]:
-        """Wickr answered the call: report the requested users; returns the attempt counts its settle needs."""
+    def sent(self, chunk: Chunk, receipt: ReinviteReceipt) -> dict[UserKey, int] | None:
+        """Wickr answered the call: report the requested users; returns the attempt counts its settle needs.
+
+        None: the answer does not account for every member (the gateway refuses such answers; this guards the
+        rule here too). Then nobody is settled: the claim stays whole, for an exact replay.
+        """
+        if not receipt.accounts_for(chunk.user_ids):
+            self._maybe_sent(chunk, "BatchReinviteUser: the answer does not account for every user")
+            return None
         for key in chunk.users():
             if key not in self._requested:
                 continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
             if key.user_id in receipt.successful:
                 self.outcomes.record([key], Verdict.REINVITED, "reinvited")
             else:
-                reason = receipt.failed.get(key.user_id, "missing from the answer")
-                self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {reason}")
+                self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {receipt.failed[key.user_id]}")
         return {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
 
     def settled(self, chunk: Chunk, answer: list[UserKey] | LedgerUnavailable) -> None:
@@ -235,9 +233,22 @@ class BatchRun:
     def send_failed(self, chunk: Chunk, error: WickrError) -> bool:
         """The call gave no answer. True: release it (it certainly never reached Wickr, and it is not a replay)."""
         self._trip(chunk.network_id, error)
+        if error.maybe_sent:
+            self._maybe_sent(chunk, f"BatchReinviteUser: {error.code or 'no answer'}, perhaps sent")
+            return False
         requested = [key for key in chunk.users() if key in self._requested]
         self.outcomes.record(requested, _verdict(error), f"BatchReinviteUser: {error.code or error}")
-        return chunk.token not in self._replays and not error.maybe_sent
+        return chunk.token not in self._replays
+
+    def _maybe_sent(self, chunk: Chunk, reason: str) -> None:
+        """Wickr may have invited these users: keep the claim, fail the messages; their retry replays the call."""
+        self.outcomes.record([key for key in chunk.users() if key in self._requested], Verdict.MAYBE_SENT, reason)
+        logger.warning(
+            "reinvite perhaps sent, claim kept for an exact replay",
+            network_id=chunk.network_id,
+            users=len(chunk.user_ids),
+            reason=reason,
+        )
 
     @staticmethod
     def released(chunk: Chunk, answer: LedgerUnavailable | None) -> None:
@@ -266,8 +277,7 @@ class BatchRun:
         self._circuit[network_id] = error
         if isinstance(error, WickrNetworkNotFound):
             # Not "every user not found": the messages fail and reach the DLQ, where an operator sees them.
-            self.outcomes.count(Metric.NETWORKS_NOT_FOUND)
-            logger.error("network unknown to Wickr", network_id=network_id, error=str(error))
+            self.outcomes.network_not_found(network_id, error)
             return
         log = logger.error if network_wide else logger.warning
         log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)

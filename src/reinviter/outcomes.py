@@ -19,8 +19,9 @@ RANK = {
     Verdict.REINVITED: 1,
     Verdict.UNFINISHED: 2,
     Verdict.FAILED: 3,
+    Verdict.MAYBE_SENT: 4,  # whatever else was said of the user, its claim is kept for an exact replay
 }
-RETRIED = frozenset({Verdict.FAILED, Verdict.UNFINISHED})
+RETRIED = frozenset({Verdict.FAILED, Verdict.UNFINISHED, Verdict.MAYBE_SENT})
 
 
 @dataclass(slots=True)
@@ -47,7 +48,7 @@ class BatchReport:
             Metric.USERS_REINVITED: verdicts[Verdict.REINVITED],
             Metric.USERS_SKIPPED: verdicts[Verdict.SKIPPED],
             Metric.USERS_GIVEN_UP: self.counts[Metric.USERS_GIVEN_UP],
-            Metric.REINVITE_FAILED: verdicts[Verdict.FAILED],
+            Metric.REINVITE_FAILED: verdicts[Verdict.FAILED] + verdicts[Verdict.MAYBE_SENT],
             Metric.NETWORKS_NOT_FOUND: self.counts[Metric.NETWORKS_NOT_FOUND],
             Metric.USERNAME_LOOKUPS: self.counts[Metric.USERNAME_LOOKUPS],
             Metric.USERNAME_CACHE_HITS: self.counts[Metric.USERNAME_CACHE_HITS],
@@ -59,6 +60,15 @@ class Outcomes:
 
     def __init__(self) -> None:
         self._report = BatchReport()
+        self._unknown_networks: set[str] = set()
+
+    def network_not_found(self, network_id: str, error: Exception) -> None:
+        """Wickr does not know an allowlisted network: counted and logged once per network and invocation."""
+        if network_id in self._unknown_networks:
+            return
+        self._unknown_networks.add(network_id)
+        self.count(Metric.NETWORKS_NOT_FOUND)
+        logger.error("network unknown to Wickr", network_id=network_id, error=str(error))
 
     def record(self, keys: Iterable[UserKey], verdict: Verdict, reason: str) -> None:
         """Set these users' verdict, unless one that asks for a retry is already there."""

@@ -2,7 +2,8 @@
 
 A request may name users by username (the email an identity provider knows). ListUsers' `username` filter matches
 partially and ignores case (the model says only "usernames matching this value"; see wickr_emulator/README.md), so
-only an exact, case-insensitive match resolves a username: `bob@x.org` never becomes `jimbob@x.org`. No exact match is
+only an exact match (after NFC and case folding, `normalise`) resolves a username: `bob@x.org` never becomes
+`jimbob@x.org`. No exact match is
 "unknown" (skipped, like a 404 on GetUser); two or more is a per-user failure, since guessing would invite a stranger.
 
 Usernames are personal data: they live in `NameKey` (out of `repr`) and nowhere else, and every log line, reason
@@ -11,6 +12,7 @@ and metric names an entry by its place, `usernames[3]` of its message.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,21 +23,34 @@ from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdic
 
 
 def normalise(username: str) -> str:
-    """The form two spellings of one username share: Wickr compares usernames without regard to case."""
-    return username.lower()
+    """The form two spellings of one username share: Unicode NFC, then full case folding, then NFC again.
+
+    One person's email can reach us composed (`é`) or decomposed (`e` + combining accent), and in cases that only
+    full folding equates (`STRASSE` and `straße`); Wickr compares usernames without regard to case.
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", username).casefold())
+
+
+def query_form(username: str) -> str:
+    """How a username is asked of ListUsers: NFC, as the message's author typed it otherwise (the filter is Wickr's)."""
+    return unicodedata.normalize("NFC", username)
 
 
 @dataclass(frozen=True, slots=True)
 class NameKey:
-    """A username within its network, normalised. Its `repr` shows the network only."""
+    """A username within its network, normalised (`username`); `query` is the form ListUsers is asked with.
+
+    Two spellings of one username are one key (`query` takes no part in equality). Its `repr` shows the network only.
+    """
 
     network_id: str
     username: str = field(repr=False)
+    query: str = field(repr=False, compare=False, default="")
 
 
 def name_key(network_id: str, username: str) -> NameKey:
     """The key of a username as a message spells it."""
-    return NameKey(network_id, normalise(username))
+    return NameKey(network_id, normalise(username), query_form(username))
 
 
 def label(index: int) -> str:
@@ -45,15 +60,13 @@ def label(index: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A username resolved to one user; `state` is what ListUsers said of it (None: the id came from the cache)."""
+    """A username resolved to one user, with the state Wickr gave in the same answer.
+
+    The answer is ListUsers', or that of the GetUser that confirmed a cached id: its state is the user's check.
+    """
 
     user_id: str
-    state: UserState | None = None
-
-    @property
-    def cached(self) -> bool:
-        """The id came from the cache: Wickr has not confirmed it in this batch."""
-        return self.state is None
+    state: UserState
 
 
 Resolution = Found | UserOutcome  # a user, or the outcome of an entry that names none
@@ -138,20 +151,9 @@ class Directory:
         return {key: outcome for key, outcome in self.resolutions.items() if isinstance(outcome, UserOutcome)}
 
     def known_states(self) -> dict[UserKey, UserState]:
-        """The states ListUsers already reported: these users need no GetUser."""
+        """The states Wickr already reported while resolving: these users need no GetUser."""
         return {
             UserKey(key.network_id, found.user_id): found.state
             for key, found in self.resolutions.items()
-            if isinstance(found, Found) and found.state is not None
+            if isinstance(found, Found)
         }
-
-    def cached_only(self, requests: Iterable[Request]) -> dict[UserKey, list[NameKey]]:
-        """Users known only from the cache (no message names them by id): a 404 means the cache is out of date."""
-        named_by_id = {UserKey(request.network_id, user_id) for request in requests for user_id in request.user_ids}
-        cached: dict[UserKey, list[NameKey]] = {}
-        for key, found in self.resolutions.items():
-            if isinstance(found, Found) and found.cached:
-                user = UserKey(key.network_id, found.user_id)
-                if user not in named_by_id:
-                    cached.setdefault(user, []).append(key)
-        return cached

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reinviter.batch import BatchRun
@@ -23,14 +23,17 @@ from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserOutcome, 
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import Chunk
-from reinviter.resolution import Directory, Found, NameCache, NameKey, NoNameCache, match, name_key
+from reinviter.resolution import Directory, Found, NameCache, NameKey, NoNameCache, match, normalise
 
 
 class WickrPort(Protocol):
-    """The two Wickr calls the core makes (`wickr.WickrGateway` in production)."""
+    """The Wickr calls the core makes (`wickr.WickrGateway` in production)."""
 
     def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
         """GetUser, reduced to what decides a reinvite."""
+
+    def user(self, network_id: str, user_id: str, deadline: Deadline) -> ListedUser | None:
+        """GetUser, reduced to the state and the username (None: no such user)."""
 
     def reinvite(self, network_id: str, user_ids: list[str], client_token: str, deadline: Deadline) -> ReinviteReceipt:
         """One BatchReinviteUser call."""
@@ -89,20 +92,7 @@ class ReinviteService:
         """Resolve, check, reinvite and report; never raises for a Wickr or ledger failure (the message is retried)."""
         outcomes = Outcomes()
         directory = Directory()
-        remembering = self._resolve(Directory.keys(requests), directory, outcomes, deadline, cached=True)
-        run = self._run(requests, directory, outcomes, deadline)
-        if run.outdated:
-            # Cached ids Wickr no longer knows: look those usernames up again, once, and run their new ids.
-            self._forget(run.outdated, deadline.for_cleanup())
-            remembering += self._resolve(run.outdated, directory, outcomes, deadline, cached=False)
-            self._run(_naming(requests, set(run.outdated)), directory, outcomes, deadline)
-        for write in remembering:
-            write.result()  # its failures are logged by `_remember`; anything else is a bug
-        return outcomes.finish(requests, directory)
-
-    def _run(
-        self, requests: Sequence[Request], directory: Directory, outcomes: Outcomes, deadline: Deadline
-    ) -> BatchRun:
+        remembering = self._resolve(Directory.keys(requests), directory, outcomes, deadline)
         run = BatchRun(
             requests,
             self._ledger,
@@ -120,53 +110,67 @@ class ReinviteService:
             state = run.known.get(key)
             if state is None:
                 batch.checks.append(key)
-            else:  # ListUsers already said: no GetUser
+            else:  # ListUsers (or the GetUser that confirmed a cached name) already said: no GetUser
                 batch.claim(run.checked(key, state))
         batch.drive()
-        return run
+        for write in remembering:
+            write.result()  # its failures are logged by `_remember`; anything else is a bug
+        return outcomes.finish(requests, directory)
 
     def _resolve(
-        self, keys: Sequence[NameKey], directory: Directory, outcomes: Outcomes, deadline: Deadline, *, cached: bool
+        self, keys: Sequence[NameKey], directory: Directory, outcomes: Outcomes, deadline: Deadline
     ) -> list[Future[Any]]:
-        """Resolve usernames: from the cache where allowed, else with ListUsers. Returns the cache writes under way."""
+        """Resolve usernames: a cached id GetUser confirms, else ListUsers. Returns the cache writes under way.
+
+        A cached id is trusted only when GetUser's answer for it still carries the username (Wickr's UpdateUser can
+        rename a user, with no 404 to tell): that answer is then also the user's check. An entry GetUser does not
+        confirm is dropped and the name looked up again, once, in this invocation.
+        """
         if not keys:
             return []
         hits: dict[NameKey, str] = {}
-        if cached:
-            try:
-                hits = self._names.read(keys, deadline)
-            except LedgerUnavailable as error:
-                logger.warning("resolution cache unavailable, every name is looked up", error=str(error))
-            outcomes.count(Metric.USERNAME_CACHE_HITS, len(hits))
-            directory.resolutions |= {key: Found(user_id) for key, user_id in hits.items()}
-            logger.debug("resolution cache read", entries=len(keys), hits=len(hits))
-        lookups = {
-            self._pool.submit(self._gateway.users_by_username, key.network_id, key.username, deadline): key
-            for key in keys
-            if key not in hits
+        try:
+            hits = self._names.read(keys, deadline)
+        except LedgerUnavailable as error:
+            logger.warning("resolution cache unavailable, every name is looked up", error=str(error))
+        confirmations = {
+            self._pool.submit(self._gateway.user, key.network_id, user_id, deadline): key
+            for key, user_id in hits.items()
         }
+        lookups = self._look_up([key for key in keys if key not in hits], deadline)
+        stale: list[NameKey] = []
+        confirmed = 0
+        for confirmation, key in confirmations.items():
+            failure = confirmation.exception()
+            if failure is not None:
+                directory.resolutions[key] = self._failed("GetUser", key, failure, outcomes)
+                continue
+            user = confirmation.result()
+            if user is None or normalise(user.username) != key.username:
+                stale.append(key)
+                continue
+            directory.resolutions[key] = Found(user.user_id, user.state)
+            confirmed += 1
+        outcomes.count(Metric.USERNAME_CACHE_HITS, confirmed)
+        if stale:
+            logger.info("cached resolutions out of date, looked up again", entries=len(stale))
+            self._forget(stale, deadline.for_cleanup())
+            lookups |= self._look_up(stale, deadline)
         outcomes.count(Metric.USERNAME_LOOKUPS, len(lookups))
-        unknown_networks: set[str] = set()
         for future, key in lookups.items():
             failure = future.exception()
-            if failure is None:
-                listed = future.result()
-                resolution = directory.resolutions[key] = match(listed, key)
-                logger.debug(
-                    "name looked up",
-                    network_id=key.network_id,
-                    listed=len(listed),  # partial matches included
-                    user_id=resolution.user_id if isinstance(resolution, Found) else None,
-                    outcome=resolution.reason if isinstance(resolution, UserOutcome) else "found",
-                )
+            if failure is not None:
+                directory.resolutions[key] = self._failed("ListUsers", key, failure, outcomes)
                 continue
-            if not isinstance(failure, WickrError):
-                raise failure  # a bug, not a Wickr answer
-            directory.resolutions[key] = _lookup_failed(failure)
-            if isinstance(failure, WickrNetworkNotFound) and key.network_id not in unknown_networks:
-                unknown_networks.add(key.network_id)
-                outcomes.count(Metric.NETWORKS_NOT_FOUND)
-                logger.error("network unknown to Wickr", network_id=key.network_id, error=str(failure))
+            listed = future.result()
+            resolution = directory.resolutions[key] = match(listed, key)
+            logger.debug(
+                "name looked up",
+                network_id=key.network_id,
+                listed=len(listed),  # partial matches included
+                user_id=resolution.user_id if isinstance(resolution, Found) else None,
+                outcome=resolution.reason if isinstance(resolution, UserOutcome) else "found",
+            )
         resolved = {
             key: found.user_id for key in lookups.values() if isinstance(found := directory.resolutions[key], Found)
         }
@@ -174,12 +178,26 @@ class ReinviteService:
             return []
         return [self._ledger_pool.submit(self._remember, resolved, deadline.for_cleanup())]
 
+    def _look_up(self, keys: Sequence[NameKey], deadline: Deadline) -> dict[Future[list[ListedUser]], NameKey]:
+        return {
+            self._pool.submit(self._gateway.users_by_username, key.network_id, key.query or key.username, deadline): key
+            for key in keys
+        }
+
+    @staticmethod
+    def _failed(operation: str, key: NameKey, failure: BaseException, outcomes: Outcomes) -> UserOutcome:
+        if not isinstance(failure, WickrError):
+            raise failure  # a bug, not a Wickr answer
+        if isinstance(failure, WickrNetworkNotFound):
+            outcomes.network_not_found(key.network_id, failure)
+        return _lookup_failed(operation, failure)
+
     def _forget(self, outdated: list[NameKey], deadline: Deadline) -> None:
         if self._dry_run:
-            return  # a dry run writes nothing: the lookup below resolves these names again anyway
+            return  # a dry run writes nothing: the lookup resolves these names again anyway
         try:
             self._names.forget(outdated, deadline)
-        except LedgerUnavailable as error:  # the lookup below writes the entries again if it finds anyone
+        except LedgerUnavailable as error:  # the lookup writes the entries again if it finds anyone
             logger.warning("resolution cache entries not dropped", entries=len(outdated), error=str(error))
 
     def _remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
@@ -189,22 +207,12 @@ class ReinviteService:
             logger.warning("resolution cache not written", entries=len(resolved), error=str(error))
 
 
-def _naming(requests: Sequence[Request], keys: set[NameKey]) -> list[Request]:
-    """The requests that name any of these usernames, reduced to those usernames."""
-    reduced = []
-    for request in requests:
-        usernames = tuple(name for name in request.usernames if name_key(request.network_id, name) in keys)
-        if usernames:
-            reduced.append(replace(request, user_ids=(), usernames=usernames))
-    return reduced
-
-
-def _lookup_failed(error: WickrError) -> UserOutcome:
+def _lookup_failed(operation: str, error: WickrError) -> UserOutcome:
     if isinstance(error, DeadlineReached):
-        return UserOutcome(Verdict.UNFINISHED, "ListUsers: no time left")
+        return UserOutcome(Verdict.UNFINISHED, f"{operation}: no time left")
     if isinstance(error, UsernameTooBroad):
-        return UserOutcome(Verdict.FAILED, f"ListUsers: {error}")
-    return UserOutcome(Verdict.FAILED, f"ListUsers: {error.code or type(error).__name__}")
+        return UserOutcome(Verdict.FAILED, f"{operation}: {error}")
+    return UserOutcome(Verdict.FAILED, f"{operation}: {error.code or type(error).__name__}")
 
 
 class _Batch:
@@ -283,6 +291,8 @@ class _Batch:
         receipt = answer.result() if isinstance(answer, Future) else None
         assert isinstance(receipt, ReinviteReceipt)  # noqa: S101 - the gateway's contract; narrows the type
         attempts = self.run.sent(chunk, receipt)
+        if attempts is None:
+            return  # perhaps sent: the claim stays for an exact replay
         self.submit_ledger("settle", chunk, ledger.settle, chunk, receipt, attempts, cleanup)
 
     def on_ledger(self, job: _Ledger, future: Future[Any]) -> None:

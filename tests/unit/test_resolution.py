@@ -11,6 +11,7 @@ from reinviter.errors import DeadlineReached, UsernameTooBroad, WickrAccessError
 from reinviter.intake import Request
 from reinviter.ledger import Policy
 from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdict
+from reinviter.observability import Metric
 from reinviter.resolution import UNKNOWN, Directory, Found, match, name_key
 from reinviter.service import ReinviteService
 from tests.fakes import FakeWickr, InMemoryLedger, InMemoryNameCache
@@ -48,7 +49,7 @@ def test_entries_are_labelled_by_place_and_a_user_named_twice_is_one_user() -> N
     request = Request("m", NETWORK, ("7",), 1, ("a@x.org", "b@x.org", "A@X.org", "c@x.org"))
     directory = Directory(
         {
-            name_key(NETWORK, "a@x.org"): Found("7"),
+            name_key(NETWORK, "a@x.org"): Found("7", UserState.ACTIVE),
             name_key(NETWORK, "b@x.org"): Found("8", UserState.PENDING),
             name_key(NETWORK, "c@x.org"): UNKNOWN,
         }
@@ -62,8 +63,10 @@ def test_entries_are_labelled_by_place_and_a_user_named_twice_is_one_user() -> N
         ("usernames[2]", UserKey(NETWORK, "7")),
         ("usernames[3]", UNKNOWN),
     ]
-    assert directory.known_states() == {UserKey(NETWORK, "8"): UserState.PENDING}
-    assert directory.cached_only([request]) == {}  # 7 is also named by id: its 404 is an answer, not a stale cache
+    assert directory.known_states() == {
+        UserKey(NETWORK, "7"): UserState.ACTIVE,
+        UserKey(NETWORK, "8"): UserState.PENDING,
+    }
 
 
 def _process(wickr: FakeWickr, names: InMemoryNameCache, *requests: Request) -> dict[str, object]:
@@ -116,6 +119,7 @@ def test_a_cache_that_cannot_be_read_or_written_costs_lookups_and_nothing_else()
 def test_a_cached_resolution_costs_no_lookup_and_a_missing_user_is_looked_up_again() -> None:
     names = InMemoryNameCache({name_key(NETWORK, "ok@x.org"): "5", name_key(NETWORK, "gone@x.org"): "6"})
     wickr = FakeWickr(directory={"gone@x.org": _listed(("9", "gone@x.org", UserState.PENDING))})
+    wickr.usernames[UserKey(NETWORK, "5")] = "OK@x.org"
     wickr.states[UserKey(NETWORK, "6")] = UserState.NOT_FOUND
 
     result = _process(wickr, names, Request("m-1", NETWORK, (), 1, ("ok@x.org", "gone@x.org")))
@@ -124,3 +128,27 @@ def test_a_cached_resolution_costs_no_lookup_and_a_missing_user_is_looked_up_aga
     assert wickr.lookups == ["gone@x.org"]
     assert set(wickr.sent) == {UserKey(NETWORK, "5"), UserKey(NETWORK, "9")}
     assert names.entries[name_key(NETWORK, "gone@x.org")] == "9"
+    assert result["counts"][Metric.USERNAME_CACHE_HITS] == 1
+
+
+def test_a_cached_id_whose_user_was_renamed_is_dropped_and_the_name_looked_up_again() -> None:
+    """Wickr's UpdateUser can change a username, with no 404: GetUser's username is what confirms a cached id."""
+    names = InMemoryNameCache({name_key(NETWORK, "ana@x.org"): "5"})
+    wickr = FakeWickr(directory={"ana@x.org": _listed(("9", "ana@x.org", UserState.PENDING))})
+    wickr.usernames[UserKey(NETWORK, "5")] = "ana.old@x.org"  # user 5 was renamed; user 9 is the new ana@
+
+    result = _process(wickr, names, Request("m-1", NETWORK, (), 1, ("ana@x.org",)))
+
+    assert result["failed"] == []
+    assert wickr.confirmations == [UserKey(NETWORK, "5")]
+    assert wickr.lookups == ["ana@x.org"]
+    assert set(wickr.sent) == {UserKey(NETWORK, "9")}  # never the renamed user
+    assert names.entries[name_key(NETWORK, "ana@x.org")] == "9"
+
+
+def test_usernames_are_the_same_after_nfc_and_case_folding() -> None:
+    decomposed = "jose\u0301@x.org"  # e + combining acute accent
+    assert name_key(NETWORK, decomposed) == name_key(NETWORK, "JOSÉ@X.ORG")
+    assert name_key(NETWORK, "STRASSE@x.org") == name_key(NETWORK, "straße@x.org")  # only full folding equates these
+    assert name_key(NETWORK, decomposed).query == "josé@x.org"  # ListUsers is asked with the NFC form
+    assert name_key(NETWORK, "bob@x.org") != name_key(NETWORK, "bob@x.org.uk")
