@@ -72,39 +72,44 @@ class ChunkPlanner:
 
     `requesters` names, for each user, the requests that asked for it (in batch order). `per_message` is the
     no-ledger mode (see the module docstring): `owners` then maps each request (by any key unique in the batch) to
-    the users it owns (a user named by two requests of a batch belongs to the first).
+    every user it names, and `salts` that key to the request's message id. Each request is a call of its own users,
+    its token from its own message alone, so a redelivery (alone or beside other messages) repeats it exactly.
     """
 
     requesters: dict[UserKey, list[Requester]]
     per_message: bool = False
     owners: dict[str, list[UserKey]] = field(default_factory=dict)
+    salts: dict[str, str] = field(default_factory=dict)
     _pending: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    _owner_of: dict[UserKey, str] = field(default_factory=dict)
+    _owners_of: dict[UserKey, list[str]] = field(default_factory=lambda: defaultdict(list))
     _open: dict[str, set[UserKey]] = field(default_factory=dict)  # per message: users not yet decided
     _eligible: dict[str, list[UserKey]] = field(default_factory=lambda: defaultdict(list))
     _spoiled: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        for message_id, keys in self.owners.items():
-            self._open[message_id] = set(keys)
+        for owner, keys in self.owners.items():
+            self._open[owner] = set(keys)
             for key in keys:
-                self._owner_of[key] = message_id
+                self._owners_of[key].append(owner)
 
-    def chunk(self, keys: Sequence[UserKey]) -> Chunk:
-        """One call for these users of one network (at most 50), its token from their requesters."""
+    def chunk(self, keys: Sequence[UserKey], salt: Iterable[str] | None = None) -> Chunk:
+        """One call for these users of one network (at most 50), its token from their requesters (or `salt`)."""
         network_id = keys[0].network_id
         if any(key.network_id != network_id for key in keys):
             raise ValueError("a BatchReinviteUser call addresses one network")
         user_ids = sorted((key.user_id for key in keys), key=_by_id)
-        salt = {requester.salt() for key in keys for requester in self.requesters.get(key, ())}
+        if salt is None:
+            salt = {requester.salt() for key in keys for requester in self.requesters.get(key, ())}
         return Chunk(network_id, tuple(user_ids), client_token(network_id, user_ids, salt))
 
     def confirmed(self, key: UserKey) -> list[Chunk]:
         """A user GetUser found pending: the calls that are now full."""
         if self.per_message:
-            message_id = self._owner_of[key]
-            self._eligible[message_id].append(key)
-            return self._decided(message_id, key)
+            plan = []
+            for owner in self._owners_of[key]:
+                self._eligible[owner].append(key)
+                plan += self._decided(owner, key)
+            return plan
         pending = self._pending[key.network_id]
         pending.append(key.user_id)
         if len(pending) < MAX_USERS_PER_REINVITE:
@@ -116,14 +121,17 @@ class ChunkPlanner:
         """A user that will not be sent (skipped, or its check failed when `spoils`): the calls now complete."""
         if not self.per_message:
             return []
-        message_id = self._owner_of[key]
-        if spoils:
-            self._spoiled.add(message_id)
-        return self._decided(message_id, key)
+        plan = []
+        for owner in self._owners_of[key]:
+            if spoils:
+                self._spoiled.add(owner)
+            plan += self._decided(owner, key)
+        return plan
 
     def spoiled(self) -> list[UserKey]:
         """Without a ledger: confirmed users held back because a user of their message could not be checked."""
-        return [key for message_id in sorted(self._spoiled) for key in self._eligible.get(message_id, [])]
+        held = (key for owner in sorted(self._spoiled) for key in self._eligible.get(owner, []))
+        return list(dict.fromkeys(held))
 
     def flush(self) -> list[Chunk]:
         """Every check is done: the partly filled calls."""
@@ -137,9 +145,9 @@ class ChunkPlanner:
         self._pending.clear()
         return plan
 
-    def _decided(self, message_id: str, key: UserKey) -> list[Chunk]:
-        remaining = self._open[message_id]
+    def _decided(self, owner: str, key: UserKey) -> list[Chunk]:
+        remaining = self._open[owner]
         remaining.discard(key)
-        if remaining or message_id in self._spoiled or not self._eligible.get(message_id):
+        if remaining or owner in self._spoiled or not self._eligible.get(owner):
             return []
-        return [self.chunk(self._eligible[message_id])]
+        return [self.chunk(self._eligible[owner], salt={self.salts.get(owner, owner)})]

@@ -119,3 +119,25 @@ def test_without_a_ledger_a_message_waits_for_all_its_users_and_is_held_back_whe
     assert planner.settled(users[1], spoils=True) == []  # its GetUser failed: the call would differ next time
     assert planner.confirmed(users[2]) == []
     assert planner.spoiled() == [users[0], users[2]]
+
+
+def test_without_a_ledger_a_user_named_by_two_messages_is_in_each_ones_call_with_its_own_token() -> None:
+    shared, own = _key("1001"), _key("1002")
+    together = ChunkPlanner(
+        {shared: [Requester("a"), Requester("b")], own: [Requester("b")]},
+        per_message=True,
+        owners={"0": [shared], "1": [shared, own]},
+        salts={"0": "a", "1": "b"},
+    )
+    b_alone = ChunkPlanner(
+        {shared: [Requester("b")], own: [Requester("b")]},
+        per_message=True,
+        owners={"0": [shared, own]},
+        salts={"0": "b"},
+    )
+
+    first = together.confirmed(shared) + together.confirmed(own)
+    again = b_alone.confirmed(shared) + b_alone.confirmed(own)
+
+    assert [chunk.user_ids for chunk in first] == [("1001",), ("1001", "1002")]
+    assert again == first[1:]  # b's call, members and token, whether a shares its batch or not
