@@ -51,6 +51,7 @@ READ_TIMEOUT_S = 2.0
 CALL_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 MAX_ATTEMPTS = 3
 RETRY_BASE_S = 0.05
+UNPROCESSED_ROUNDS = 6  # BatchGetItem rounds for keys DynamoDB left unprocessed (throttling), backing off between
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -251,30 +252,39 @@ class DynamoLedger:
     def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
         """Consistent reads, 100 keys a BatchGetItem; keys DynamoDB leaves unprocessed are asked again."""
         by_pk = {_pk(key): key for key in keys}
-        records: dict[UserKey, LedgerRecord] = {}
-        wanted = list(by_pk)
-        for _ in range(MAX_ATTEMPTS * 4):  # unprocessed keys shrink the request: a few rounds always suffice
+        projection = {"ConsistentRead": True, "ProjectionExpression": f"pk, attempts, last_reinvited_at, {_CLAIM}"}
+        items, left = self.batch_get("read", list(by_pk), projection, deadline)
+        if left:
+            raise LedgerUnavailable(f"read: {len(left)} keys still unprocessed")
+        return {by_pk[item["pk"]["S"]]: LedgerRecord.from_item(item) for item in items}
+
+    def batch_get(
+        self, step: str, pks: list[str], projection: dict[str, Any], deadline: Deadline
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every item of these keys, 100 a BatchGetItem, and the keys still unprocessed after the last round.
+
+        Keys DynamoDB leaves unprocessed (it throttles) are asked again after a backoff, while the deadline allows.
+        """
+        items: list[dict[str, Any]] = []
+        wanted = pks
+        for round_number in range(UNPROCESSED_ROUNDS):
             if not wanted:
-                return records
+                break
+            if round_number:
+                delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**round_number)
+                if not deadline.allows(delay + CALL_BUDGET_S):
+                    break
+                self._sleep(delay)
             unprocessed: list[str] = []
             for start in range(0, len(wanted), READ_BATCH):
-                page = wanted[start : start + READ_BATCH]
-                request = {
-                    "RequestItems": {
-                        self._table: {
-                            "Keys": [{"pk": {"S": pk}} for pk in page],
-                            "ConsistentRead": True,
-                            "ProjectionExpression": f"pk, attempts, last_reinvited_at, {_CLAIM}",
-                        }
-                    }
-                }
-                answer = self._send("read", self._client.batch_get_item, request, deadline)
-                for item in answer.get("Responses", {}).get(self._table, []):
-                    records[by_pk[item["pk"]["S"]]] = LedgerRecord.from_item(item)
+                keys = [{"pk": {"S": pk}} for pk in wanted[start : start + READ_BATCH]]
+                request = {"RequestItems": {self._table: {"Keys": keys, **projection}}}
+                answer = self.request(step, self._client.batch_get_item, request, deadline)
+                items += answer.get("Responses", {}).get(self._table, [])
                 left = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
                 unprocessed += [key["pk"]["S"] for key in left]
             wanted = unprocessed
-        raise LedgerUnavailable(f"read: {len(wanted)} keys still unprocessed")
+        return items, wanted
 
     def claim(
         self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
@@ -363,12 +373,15 @@ class DynamoLedger:
             counts[key] = attempts.get(key, 0) + 1
             update = "SET attempts = :attempts, last_reinvited_at = :now, #ttl = :ttl"
             values |= {":attempts": _n(counts[key]), ":now": _n(now), ":ttl": _n(now + RECORD_TTL_S)}
+            remove = _CLAIM
             if counts[key] >= self._policy.max_attempts:
                 update += ", given_up = :network"
                 values[":network"] = {"S": key.network_id}
                 given_up.append(key)
+            else:  # below a cap that was raised since it was reached: no longer given up (tools read the index)
+                remove += ", given_up"
             actions.append(
-                self._update(key, f"{update} REMOVE {_CLAIM}", "claim_token = :token", values, {"#ttl": "ttl"})
+                self._update(key, f"{update} REMOVE {remove}", "claim_token = :token", values, {"#ttl": "ttl"})
             )
         try:
             self._transact("settle", chunk, actions, deadline)
@@ -523,28 +536,20 @@ class DynamoNameCache:
         self._ttl_s = ttl_s
 
     def read(self, keys: Sequence[NameKey], deadline: Deadline) -> dict[NameKey, str]:
-        """Remembered ids, 100 keys a BatchGetItem (eventually consistent: an entry changes only when Wickr did)."""
+        """Remembered ids, 100 keys a BatchGetItem (eventually consistent: an entry changes only when Wickr did).
+
+        Keys still unprocessed after the last round are misses: they cost a lookup, nothing else.
+        """
         by_pk = {self._pk(key, deadline): key for key in keys}
-        found: dict[NameKey, str] = {}
-        wanted = list(by_pk)
-        for _ in range(MAX_ATTEMPTS * 4):
-            if not wanted:
-                break
-            unprocessed: list[str] = []
-            for start in range(0, len(wanted), READ_BATCH):
-                page = [{"pk": {"S": pk}} for pk in wanted[start : start + READ_BATCH]]
-                projection = {"ProjectionExpression": "pk, user_id, #ttl", "ExpressionAttributeNames": {"#ttl": "ttl"}}
-                request = {"RequestItems": {self._table: {"Keys": page, **projection}}}
-                answer = self._ledger.request("name read", self._client.batch_get_item, request, deadline)
-                now = wall_clock()
-                for item in answer.get("Responses", {}).get(self._table, []):
-                    # DynamoDB deletes expired items within days, not at once: an expired entry is a miss.
-                    if float(item.get("ttl", {}).get("N", "inf")) > now:
-                        found[by_pk[item["pk"]["S"]]] = str(item["user_id"]["S"])
-                left = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-                unprocessed += [key["pk"]["S"] for key in left]
-            wanted = unprocessed
-        return found  # keys still unprocessed are misses: they cost a lookup, nothing else
+        projection = {"ProjectionExpression": "pk, user_id, #ttl", "ExpressionAttributeNames": {"#ttl": "ttl"}}
+        items, _ = self._ledger.batch_get("name read", list(by_pk), projection, deadline)
+        now = wall_clock()
+        # DynamoDB deletes expired items within days, not at once: an expired entry is a miss.
+        return {
+            by_pk[item["pk"]["S"]]: str(item["user_id"]["S"])
+            for item in items
+            if float(item.get("ttl", {}).get("N", "inf")) > now
+        }
 
     def remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
         """Put the entries, 25 a BatchWriteItem (a put is idempotent: a repeat after a lost answer changes nothing)."""

@@ -92,6 +92,27 @@ def test_the_attempt_cap_gives_up_on_a_user_once_when_reached(  # noqa: PLR0917 
     assert emulator.calls("GetUser") == 2  # a given-up user costs no Wickr call
 
 
+def test_a_raised_cap_takes_a_user_off_the_given_up_index_when_reinvited(
+    emulator: WickrEmulator, ledger_table: str, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reinviter import handler, settings
+
+    monkeypatch.setenv("REINVITE_COOLDOWN_HOURS", "0")
+    monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "1")
+    _reinvite(["1001"], "m-1")
+    assert table_items(dynamodb, ledger_table)[USER_PK]["given_up"] == {"S": DEMO_NETWORK}
+
+    monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "3")  # an operator raises the cap (a new deployment)
+    handler.container.cache_clear()
+    settings.get_settings.cache_clear()
+    _reinvite(["1001"], "m-2")
+
+    item = table_items(dynamodb, ledger_table)[USER_PK]
+    assert item["attempts"] == {"N": "2"}
+    assert "given_up" not in item  # `reinviter given-up` (the index) now agrees with `decide`
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
+
+
 def test_two_claims_on_the_same_users_admit_only_the_first(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any
 ) -> None:
