@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from reinviter.deadline import Deadline
 from reinviter.models import MAX_USERS_PER_REINVITE
 from reinviter.queue import MAX_BATCH_ENTRIES, ReinviteQueue
 
@@ -52,7 +53,7 @@ class Sender:
         """Queue every body; `advance` hears each call's users. Raises reinviter.queue.QueueError midway."""
         for start in range(0, len(bodies), MAX_BATCH_ENTRIES):
             batch = bodies[start : start + MAX_BATCH_ENTRIES]
-            self._queue.send(batch)
+            self._queue.send(batch, Deadline.never())
             users = sum(len(body["userIds"]) for body in batch)
             self.messages += len(batch)
             self.users += users

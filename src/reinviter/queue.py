@@ -3,6 +3,8 @@
 SendMessageBatch answers 200 even when some entries were not queued: they are listed in `Failed`. An entry with
 `SenderFault` (a body SQS refuses) can never succeed; any other failure is retried, and a batch that still has
 unsent entries after the last round raises, so the caller never records a page as done whose users were not queued.
+The retries are ours alone (the client makes one attempt of at most CALL_BUDGET_S), and no round starts that could
+not end before the caller's deadline: a hung SQS costs the sweep its page, never the invocation.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reinviter.deadline import Deadline
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
@@ -27,6 +31,15 @@ else:
 MAX_BATCH_ENTRIES = 10  # SendMessageBatch's limit
 SEND_ROUNDS = 4  # first try plus three retries of whatever is still unsent
 RETRY_BASE_S = 0.1
+# SendMessageBatch answers in tens of milliseconds; botocore would wait 60 s to connect and 60 s to read.
+CONNECT_TIMEOUT_S = 1.0
+READ_TIMEOUT_S = 2.0
+CALL_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
+SQS_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+    retries={"mode": "standard", "total_max_attempts": 1},  # the rounds below are the retries
+)
 
 
 class QueueError(Exception):
@@ -51,21 +64,27 @@ class ReinviteQueue:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
 
-    def send(self, bodies: Sequence[dict[str, Any]]) -> None:
-        """Queue every body (as compact JSON), 10 to a call.
+    def send(self, bodies: Sequence[dict[str, Any]], deadline: Deadline) -> None:
+        """Queue every body (as compact JSON), 10 to a call, each call starting only if it can end before `deadline`.
 
         Raises:
-            QueueError: When an entry was refused for good or was still unsent after the last round.
+            QueueError: When an entry was refused for good, was still unsent after the last round, or no time was left.
         """
         for start in range(0, len(bodies), MAX_BATCH_ENTRIES):
-            self._send_batch(bodies[start : start + MAX_BATCH_ENTRIES])
+            self._send_batch(bodies[start : start + MAX_BATCH_ENTRIES], deadline)
 
-    def _send_batch(self, bodies: Sequence[dict[str, Any]]) -> None:
+    def _send_batch(self, bodies: Sequence[dict[str, Any]], deadline: Deadline) -> None:
         pending = {str(index): json.dumps(body, separators=(",", ":")) for index, body in enumerate(bodies)}
         problem = ""
         for round_number in range(self._rounds):
-            if round_number:
-                self._sleep(self._rng.uniform(0.0, RETRY_BASE_S * 2**round_number))
+            delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**round_number) if round_number else 0.0
+            if not deadline.allows(delay + CALL_BUDGET_S):
+                raise QueueError(
+                    f"SendMessageBatch: no time left before the deadline, {len(pending)} of {len(bodies)} entries"
+                    f" unsent{f' ({problem})' if problem else ''}"
+                )
+            if delay:
+                self._sleep(delay)
             entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {"Id": entry_id, "MessageBody": body} for entry_id, body in pending.items()
             ]
@@ -94,4 +113,4 @@ class ReinviteQueue:
 
 def sqs_client() -> SQSClient:
     """An SQS client; the container builds it once (the standard `AWS_ENDPOINT_URL_SQS` variable can redirect it)."""
-    return boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_attempts": 3}))
+    return boto3.client("sqs", config=SQS_CONFIG)

@@ -248,7 +248,7 @@ class Sweeper:
                 for index in range(0, len(selected), MAX_USERS_PER_REINVITE)
             ]
             if not self._dry_run:
-                queue.send(bodies)  # all of the page, or QueueError before the cursor moves
+                queue.send(bodies, deadline.earlier(CURSOR_BUDGET_S))  # all of it, or QueueError: the cursor stays
                 if next_token is None:
                     self._cursors.delete(network_id)
                 else:

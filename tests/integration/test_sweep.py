@@ -59,14 +59,19 @@ def _expected(network_id: str, user_ids: list[str]) -> Counter[tuple[str, str]]:
 
 
 class DeadlineAfterPages:
-    """A deadline that passes once Wickr has answered `pages` ListUsers calls (whichever way the code asks it)."""
+    """A deadline that comes close once Wickr has answered `pages` ListUsers calls (whichever way the code asks it).
 
-    def __init__(self, emu: WickrEmulator, pages: int) -> None:
+    Close means 15 s left: too little to list another page (a page keeps PAGE_TAIL_S free after it), enough to queue
+    the page just listed and store its cursor.
+    """
+
+    def __init__(self, emu: WickrEmulator, pages: int, kept_free: float = 0.0) -> None:
         self.emu = emu
         self.pages = pages
+        self.kept_free = kept_free
 
     def remaining(self) -> float:
-        return 0.0 if self.emu.calls("ListUsers") >= self.pages else 60.0
+        return (15.0 if self.emu.calls("ListUsers") >= self.pages else 60.0) - self.kept_free
 
     def expired(self) -> bool:
         return self.remaining() <= 0
@@ -75,7 +80,7 @@ class DeadlineAfterPages:
         return self.remaining() > seconds
 
     def earlier(self, seconds: float) -> DeadlineAfterPages:
-        return self  # counts pages, not seconds
+        return DeadlineAfterPages(self.emu, self.pages, self.kept_free + seconds)
 
 
 def test_scheduled_sweep_then_queue_drain_reinvites_every_pending_user_exactly_once(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reinviter.deadline import Deadline
 from tests.conftest import DEMO_NETWORK, OTHER_NETWORK, FakeLambdaContext, emitted_metrics
 from tests.integration.conftest import receive_all, table_items
 from wickr_emulator import SeedUser, WickrEmulator
@@ -59,7 +60,7 @@ def test_failed_batch_entries_are_retried_until_every_message_is_queued_once(que
     unreliable = UnreliableSqs(sqs, lambda call, entry: call == 1 and entry["Id"] in {"0", "7"})
     bodies = [{"networkId": DEMO_NETWORK, "userIds": [str(n)]} for n in range(25)]
 
-    ReinviteQueue(unreliable, queue_url, sleep=lambda _: None).send(bodies)  # type: ignore[arg-type]
+    ReinviteQueue(unreliable, queue_url, sleep=lambda _: None).send(bodies, Deadline.never())  # type: ignore[arg-type]
 
     assert _queued_ids(receive_all(sqs, queue_url)) == Counter(str(n) for n in range(25))
     assert unreliable.calls == 4  # three batches of at most 10, plus one retry of the first batch's two failures
@@ -72,9 +73,19 @@ def test_entries_still_failing_after_the_last_round_raise(queue_url: str, sqs: A
 
     with pytest.raises(QueueError, match="left 1 of 3 entries unsent after 4 rounds"):
         ReinviteQueue(unreliable, queue_url, sleep=lambda _: None).send(  # type: ignore[arg-type]
-            [{"networkId": DEMO_NETWORK, "userIds": [str(n)]} for n in range(3)]
+            [{"networkId": DEMO_NETWORK, "userIds": [str(n)]} for n in range(3)], Deadline.never()
         )
     assert unreliable.calls == 4
+
+
+def test_no_round_starts_that_could_not_end_before_the_deadline(queue_url: str, sqs: Any) -> None:
+    from reinviter.queue import QueueError, ReinviteQueue
+
+    unreliable = UnreliableSqs(sqs, lambda _call, _entry: False)
+
+    with pytest.raises(QueueError, match="no time left before the deadline, 1 of 1 entries unsent"):
+        ReinviteQueue(unreliable, queue_url).send([{"networkId": DEMO_NETWORK, "userIds": ["1"]}], Deadline(at=0.0))
+    assert unreliable.calls == 0
 
 
 def test_a_page_that_could_not_be_queued_is_not_marked_done_and_the_next_run_resumes_there(
