@@ -20,7 +20,9 @@ SERVICE_NAME = "wickr"
 
 # The operations the emulator answers; every other operation of the model is routed (so it gets a precise
 # error) but answered with BadRequestError.
-IMPLEMENTED: frozenset[str] = frozenset({"GetUser", "ListUsers", "BatchReinviteUser", "BatchCreateUser"})
+IMPLEMENTED: frozenset[str] = frozenset(
+    {"GetUser", "ListUsers", "BatchReinviteUser", "BatchCreateUser", "GetUsersCount", "UpdateUser"}
+)
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
 

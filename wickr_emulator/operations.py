@@ -253,6 +253,7 @@ class Service:
             "BatchReinviteUser": self._batch_reinvite_user,
             "BatchCreateUser": self._batch_create_user,
             "GetUsersCount": self._get_users_count,
+            "UpdateUser": self._update_user,
         }
 
     def call(self, call: Call) -> Answer:
@@ -363,6 +364,37 @@ class Service:
             "failed": failed,
         }
         return Answer(200, body, user_ids=tuple(user_ids))
+
+    def _update_user(self, call: Call, network: Network) -> Answer:
+        # Only what a rename needs: the details' username and names (Wickr's UpdateUser can change a username, so a
+        # username -> id mapping can go stale with no 404). Other details are accepted and ignored.
+        data = _json_body(call)
+        user_id = data.get("userId")
+        if not isinstance(user_id, str):
+            raise _invalid("userId", "is required")
+        user = network.by_id.get(_check(call.operation, "userId", user_id))
+        if user is None:
+            raise ApiError(404, f"User {user_id} not found in network {network.network_id}")
+        details = data.get("userDetails") or {}
+        if not isinstance(details, Mapping):
+            raise _invalid("userDetails", "must be an object")
+        if "username" in details:
+            try:
+                network.rename(user, str(details["username"]))
+            except ValueError as error:
+                raise ApiError(400, str(error)) from None
+        user.first_name = str(details.get("firstName", user.first_name))
+        user.last_name = str(details.get("lastName", user.last_name))
+        body = {
+            "userId": user.user_id,
+            "networkId": network.network_id,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "suspended": user.suspended,
+            "status": user.status,
+            "securityGroupIds": list(user.security_group_ids),
+        }
+        return Answer(200, body, user_ids=(user.user_id,))
 
     def _batch_create_user(self, call: Call, network: Network) -> Answer:
         items = _batch(_json_body(call), "users")

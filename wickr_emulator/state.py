@@ -237,6 +237,25 @@ class Network:
         if user.username and self.by_username.get(user.username.casefold()) is user:
             del self.by_username[user.username.casefold()]
 
+    def rename(self, user: User, username: str) -> None:
+        """Change a user's username, as UpdateUser does, keeping the username index right.
+
+        Args:
+            user: The user (of this network).
+            username: The new username.
+
+        Raises:
+            ValueError: If another user has that username already.
+        """
+        holder = self.find_username(username)
+        if holder is not None and holder is not user:
+            raise ValueError("A user with this username already exists")
+        if user.username and self.by_username.get(user.username.casefold()) is user:
+            del self.by_username[user.username.casefold()]
+        user.username = username
+        if username:
+            self.by_username[username.casefold()] = user
+
     def new_user_id(self) -> str:
         """Allocate an id above every id in use.
 

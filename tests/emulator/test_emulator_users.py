@@ -124,3 +124,22 @@ def test_without_max_results_a_page_holds_10_users_as_the_model_says(make_client
     assert "nextToken" in first
     assert len(full["users"]) == 25
     assert caught.value.response["reasons"][0]["field"] == "maxResults"
+
+
+def test_update_user_renames_and_the_username_filter_follows(demo: WickrEmulator, wickr):
+    answer = wickr.update_user(
+        networkId=NETWORK, userId="1001", userDetails={"username": "ada.renamed@example.com", "firstName": "Ada"}
+    )
+
+    assert (answer["userId"], answer["firstName"], answer["status"]) == ("1001", "Ada", 1)
+    assert wickr.get_user(networkId=NETWORK, userId="1001")["username"] == "ada.renamed@example.com"
+    old = wickr.list_users(networkId=NETWORK, username="ada.quill@example.com")["users"]
+    assert old == []  # the old username names nobody now
+    new = wickr.list_users(networkId=NETWORK, username="ADA.RENAMED@example.com")["users"]
+    assert [user["userId"] for user in new] == ["1001"]
+
+
+def test_update_user_refuses_a_username_another_user_has(demo: WickrEmulator, wickr):
+    with pytest.raises(wickr.exceptions.BadRequestError):
+        wickr.update_user(networkId=NETWORK, userId="1001", userDetails={"username": "Bruno.Vale@example.com"})
+    assert wickr.get_user(networkId=NETWORK, userId="1001")["username"] == "ada.quill@example.com"
