@@ -203,7 +203,8 @@ def test_a_cached_id_wickr_no_longer_knows_is_resolved_again_once(
     assert failed_ids(response) == set()
     assert emulator.invites_sent(DEMO_NETWORK, "5002") == 1
     metrics = emitted_metrics(capsys.readouterr().out)
-    assert (metrics["UsernameCacheHits"], metrics["UsernameLookups"]) == (1, 1)
+    # The cached id was not confirmed by GetUser (404): no hit, one lookup.
+    assert (metrics["UsernameCacheHits"], metrics["UsernameLookups"]) == (0, 1)
     assert (metrics["UsersReinvited"], metrics["UsersSkipped"]) == (2, 0)  # the deleted id is nobody's verdict
     assert _done_lines(caplog)["m-2"].verdicts == {"reinvited": 2}  # type: ignore[attr-defined]
     cached = [item for pk, item in table_items(dynamodb, username_cache).items() if pk.startswith("name#")]
