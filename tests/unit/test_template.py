@@ -45,6 +45,12 @@ ATTRIBUTES = {
     "ReinviterFunction": "reinviter-ReinviterFunction-D4",
     "ReinviterFunction.Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:reinviter-ReinviterFunction-D4",
     "UsernameHashKey": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:UsernameHashKey-E5-AbCdEf",
+    "ReinviterRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/reinviter-ReinviterRole-F6",
+    "SweepSchedulerRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/reinviter-SweepSchedulerRole-G7",
+    "ReinviterLogGroup": "/aws/lambda/reinviter-reinviter",
+    "ReinviterLogGroup.Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/reinviter-reinviter:*",
+    "SweepDeadLetterQueue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/reinviter-SweepDeadLetterQueue-H8",
+    "SweepDeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:reinviter-SweepDeadLetterQueue-H8",
 }
 
 
@@ -101,10 +107,24 @@ def _of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: res["Properties"] for name, res in resources.items() if res["Type"] == kind}
 
 
-def _refs(network_ids: str = "12345678,87654321") -> dict[str, Any]:
-    """Values for Ref/GetAtt: pseudo parameters, resource attributes, parameter defaults."""
+def _refs(network_ids: str = "12345678,87654321", **parameters: str) -> dict[str, Any]:
+    """Values for Ref/GetAtt: pseudo parameters, resource attributes, parameter defaults (then `parameters`).
+
+    `Conditions` holds the template's conditions as CloudFormation would evaluate them with those values.
+    """
     defaults = {name: str(p["Default"]) for name, p in _template()["Parameters"].items() if "Default" in p}
-    return {**PSEUDO, **ATTRIBUTES, **defaults, "NetworkIds": network_ids}
+    refs = {**PSEUDO, **ATTRIBUTES, **defaults, "NetworkIds": network_ids, **parameters}
+    refs["Conditions"] = {name: _condition(body, refs) for name, body in _template().get("Conditions", {}).items()}
+    return refs
+
+
+def _condition(body: Any, refs: dict[str, Any]) -> bool:
+    ((name, arg),) = body.items()
+    if name == "Fn::Not":
+        return not _condition(arg[0], refs)
+    if name == "Fn::Equals":
+        return bool(_resolve(arg[0], refs) == _resolve(arg[1], refs))
+    raise AssertionError(f"the test's evaluator does not know the condition function {name}")
 
 
 def _join(arg: list[Any], refs: dict[str, Any]) -> str:
@@ -126,6 +146,7 @@ _FUNCTIONS: dict[str, Any] = {
     "Fn::Split": lambda arg, refs: _resolve(arg[1], refs).split(arg[0]),
     "Fn::Select": lambda arg, refs: _resolve(arg[1], refs)[int(arg[0])],
     "Fn::Sub": _sub,
+    "Fn::If": lambda arg, refs: _resolve(arg[1] if refs["Conditions"][arg[0]] else arg[2], refs),
 }
 
 
@@ -135,6 +156,8 @@ def _resolve(value: Any, refs: dict[str, Any]) -> Any:
         return [_resolve(item, refs) for item in value]
     if not isinstance(value, dict):
         return value
+    if value == {"Ref": "AWS::NoValue"}:
+        return None
     if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
         return {key: _resolve(item, refs) for key, item in value.items()}
     ((name, arg),) = value.items()
@@ -333,18 +356,14 @@ def test_a_failed_sweep_is_retried_a_bounded_time_then_dead_lettered_where_an_al
 # --- IAM -------------------------------------------------------------------------------------------------------
 
 
-def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+def _statements(template: dict[str, Any], role: str = "ReinviterRole") -> list[dict[str, Any]]:
+    """The identity policy statements of one role of the template (the function's by default)."""
+    function = template["Resources"][FUNCTION_ID]["Properties"]
+    assert "Policies" not in function, "the function's grants belong in its written-out role"
+    assert function["Role"] == {"Fn::GetAtt": [role, "Arn"]} or role != "ReinviterRole"
     found = []
-    for policy in template["Resources"][FUNCTION_ID]["Properties"].get("Policies", []):
-        assert isinstance(policy, dict), f"managed policy {policy!r}: state the actions instead"
-        assert "Statement" in policy, f"SAM policy template {policy!r}: state the actions instead"
-        found.extend(policy["Statement"])
-    for res in template["Resources"].values():
-        if res["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"}:
-            found.extend(res["Properties"]["PolicyDocument"]["Statement"])
-        if res["Type"] == "AWS::IAM::Role":
-            for policy in res["Properties"].get("Policies", []):
-                found.extend(policy["PolicyDocument"]["Statement"])
+    for policy in template["Resources"][role]["Properties"].get("Policies", []):
+        found.extend(policy["PolicyDocument"]["Statement"])
     return found
 
 
@@ -401,14 +420,16 @@ def test_sqs_and_dynamodb_access_is_on_own_resources_only(template):
     statements = [s for s in _statements(template) if s["Effect"] == "Allow"]
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in _as_list(s["Action"]))]
     assert [(s["Action"], s["Resource"]) for s in sqs] == [
-        ("sqs:SendMessage", {"Fn::GetAtt": ["ReinviteQueue", "Arn"]})
+        (
+            ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:SendMessage"],
+            {"Fn::GetAtt": ["ReinviteQueue", "Arn"]},
+        ),
+        ("sqs:SendMessage", {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}),
     ]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
     assert len(dynamodb) == 1
-    assert set(dynamodb[0]["Action"]) == {
-        f"dynamodb:{verb}"
-        for verb in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem", "Query")
-    }
+    verbs = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem")
+    assert set(dynamodb[0]["Action"]) == {f"dynamodb:{verb}" for verb in verbs}  # no Query: only operators' tools
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["ReinviteLedgerTable", "Arn"]}
 
 
@@ -419,7 +440,8 @@ def test_log_group_is_the_functions_with_retention(resources):
     groups = _of_type(resources, "AWS::Logs::LogGroup")
     assert len(groups) == 1
     (group,) = groups.values()
-    assert _resolve(group["LogGroupName"], _refs()) == f"/aws/lambda/{ATTRIBUTES['ReinviterFunction']}"
+    assert _resolve(group["LogGroupName"], _refs()) == ATTRIBUTES["ReinviterLogGroup"]
+    assert resources[FUNCTION_ID]["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "ReinviterLogGroup"}}
     assert int(_resolve(group["RetentionInDays"], _refs())) > 0
 
 
