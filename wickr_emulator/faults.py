@@ -61,6 +61,9 @@ class Faults:
         self._networks: dict[str, int] = {}
         self._next: list[_NextFault] = []
         self._users: dict[tuple[str, str], _UserFault] = {}
+        # Every error message and per-user failure reason names the usernames the call concerns, as a careless
+        # service might: the function must let none of that text reach its logs or traces.
+        self.echo_usernames = False
 
     @property
     def latency_ms(self) -> float:
@@ -206,6 +209,7 @@ class Faults:
             self._networks.clear()
             self._next.clear()
             self._users.clear()
+            self.echo_usernames = False
 
     def call_fault(self, operation: str, network_id: str | None) -> int | None:
         """Decide whether an authenticated call answers an injected error, consuming what it uses.

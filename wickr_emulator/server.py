@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from email.message import Message
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -515,6 +516,26 @@ class WickrEmulator:
 
     # --- serving ---------------------------------------------------------------------------------------------
 
+    def _echo_usernames(self, call: Call, answer: Answer) -> Answer:
+        """The answer with the usernames of the call in its error message, its `reasons` and its failed items."""
+        with self._service.lock:
+            network = self._service.networks.get(call.network_id or "")
+            known = network.by_id if network is not None else {}
+            names = {uid: known[uid].username for uid in _requested_ids(call) if uid in known}
+        query = call.query.get("username", [])
+        echo = ", ".join([*query, *names.values()]) or "nobody"
+        body = dict(answer.body)
+        if answer.status >= 300:
+            body["message"] = f"{body.get('message', '')} (usernames: {echo})"
+            if "reasons" in body:
+                body["reasons"] = [{**reason, "reason": f"{reason['reason']} for {echo}"} for reason in body["reasons"]]
+        elif "failed" in body:
+            body["failed"] = [
+                {**item, "reason": f"{item.get('reason', '')}: {names.get(item['userId'], echo)}"}
+                for item in body["failed"]
+            ]
+        return replace(answer, body=body)
+
     def answer(self, method: str, target: str, headers: Message, body: bytes) -> Answer:
         """Answer one HTTP request and journal it (called by the HTTP handler; usable without a socket).
 
@@ -548,6 +569,8 @@ class WickrEmulator:
             else:
                 injected = self.faults.call_fault(call.operation, call.network_id)
                 answer = self._service.call(call) if injected is None else _injected(injected)
+                if self.faults.echo_usernames:
+                    answer = self._echo_usernames(call, answer)
         self._journal.append(
             JournalEntry(
                 operation="Unknown" if call is None else call.operation,

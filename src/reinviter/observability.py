@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import enum
+import logging
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics()
+
+# The SDKs' own loggers print request parameters and bodies at DEBUG (usernames in a ListUsers query, names in a
+# GetUser answer): held at WARNING whatever the root logger's level, so POWERTOOLS_LOG_LEVEL=DEBUG debugs our code.
+QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "aws_xray_sdk")
+for _name in QUIET_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class Metric(enum.StrEnum):

@@ -27,14 +27,29 @@ def trace_handler(handler: F) -> F:
 
 @contextmanager
 def span(name: str, **annotations: Annotation) -> Iterator[None]:
-    """A subsegment around one unit of work, annotated with ids and counts only."""
+    """A subsegment around one unit of work, annotated with ids and counts only.
+
+    An exception marks the subsegment as an error and is annotated by its type (and `code`, where it has one), never
+    by its message or stack: the X-Ray SDK's own context manager would record both.
+    """
     if _tracer.disabled:
         yield
         return
-    with _tracer.provider.in_subsegment(name=name) as subsegment:
+    recorder: Any = _tracer.provider  # the X-Ray SDK's recorder; Powertools types it as its abstract provider
+    subsegment = recorder.begin_subsegment(name=name)
+    try:
         for key, value in annotations.items():
-            subsegment.put_annotation(key, value)  # type: ignore[arg-type]  # int/float are numbers.Number
+            subsegment.put_annotation(key, value)
         yield
+    except BaseException as error:
+        subsegment.add_error_flag()
+        subsegment.put_annotation("error", type(error).__name__)
+        code = getattr(error, "code", None)
+        if isinstance(code, str) and code:
+            subsegment.put_annotation("error_code", code)
+        raise
+    finally:
+        recorder.end_subsegment()
 
 
 def annotate(**annotations: Annotation) -> None:

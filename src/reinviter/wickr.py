@@ -265,7 +265,7 @@ class WickrGateway:
 
         The filter may match partially (the model does not say), so the caller compares usernames exactly. Each page
         goes through the retry and pacing of `_call`; no page starts past the deadline. An error never carries the
-        username, whatever Wickr's message said.
+        username, whatever Wickr's message said (`scrub_errors`).
 
         Raises:
             WickrNetworkNotFound: Wickr does not know the network.
@@ -282,7 +282,7 @@ class WickrGateway:
             except WickrError as error:
                 if isinstance(error, PermanentWickrError) and error.code == NOT_FOUND:  # ListUsers names no user
                     raise _unknown_network(network_id) from None
-                raise _without(error, username) from None
+                raise error from None  # its text is ours alone (see `scrub_errors`): no cause to show the filter
             users += [
                 ListedUser(user_id=entry["userId"], state=_state_of(entry), username=str(entry.get("username") or ""))
                 for entry in entries
@@ -470,16 +470,6 @@ def _unknown_network(network_id: str) -> WickrNetworkNotFound:
     return WickrNetworkNotFound(f"network {network_id} is unknown to Wickr", code=NOT_FOUND, status=404)
 
 
-def _without(error: WickrError, secret: str) -> WickrError:
-    """The same error, its message cleared of `secret` (any case) and no cause kept: a traceback shows neither."""
-    message = str(error)
-    if secret:
-        message = re.sub(re.escape(secret), "<username>", message, flags=re.IGNORECASE)
-    clean = type(error)(message, code=error.code, status=error.status)
-    clean.maybe_sent = error.maybe_sent
-    return clean
-
-
 def _marked(error: WickrError, maybe_sent: bool) -> WickrError:
     error.maybe_sent = maybe_sent
     return error
@@ -491,7 +481,7 @@ def _translate(operation: str, raw: ClientError | BotoCoreError | _IncompleteAns
     if isinstance(raw, ClientError):
         status = int(raw.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         code = raw.response.get("Error", {}).get("Code", "") or "Unknown"
-        message = f"{operation} answered {status} {code}: {raw.response.get('Error', {}).get('Message', '')}".strip()
+        message = f"{operation} answered {status} {code}"  # Wickr's own text never leaves `_scrub_error`
         if status in RETRYABLE_STATUSES:
             return RetryableWickrError(message, code=code, status=status)
         if status in ACCESS_STATUSES:
@@ -501,6 +491,21 @@ def _translate(operation: str, raw: ClientError | BotoCoreError | _IncompleteAns
         return RetryableWickrError(f"{operation}: {type(raw).__name__}", code=type(raw).__name__)
     # Any other botocore failure (a parameter botocore itself rejects, a missing region): the request cannot work.
     return PermanentWickrError(f"{operation}: {raw}", code=type(raw).__name__)
+
+
+def _scrub_error(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+    """Botocore's `after-call` hook: an error answer keeps its code and loses Wickr's text, before anything sees it.
+
+    Wickr's messages and ValidationError's `reasons` may echo what was asked (a username in a ListUsers filter). The
+    hook runs before botocore builds the ClientError, so no exception, log line or trace (the X-Ray SDK records the
+    exception of every patched botocore call) ever holds that text.
+    """
+    if getattr(http_response, "status_code", 200) < 300:  # noqa: PLR2004 - HTTP's success range
+        return
+    code = str(parsed.get("Error", {}).get("Code") or "Unknown")
+    for member in [key for key in parsed if key not in ("Error", "ResponseMetadata")]:
+        del parsed[member]
+    parsed["Error"] = {"Code": code, "Message": code}
 
 
 @cache
@@ -516,4 +521,10 @@ def wickr_client(max_concurrency: int) -> WickrClient:
         read_timeout=READ_TIMEOUT_S,
         user_agent_extra="wickr-reinviter",
     )
-    return boto3.client("wickr", config=config)
+    return scrub_errors(boto3.client("wickr", config=config))
+
+
+def scrub_errors(client: WickrClient) -> WickrClient:
+    """Install `_scrub_error` on a Wickr client: its errors keep their codes, never Wickr's text."""
+    client.meta.events.register("after-call.wickr", _scrub_error)
+    return client

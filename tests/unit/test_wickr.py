@@ -19,7 +19,7 @@ from reinviter.errors import (
 )
 from reinviter.models import ReinviteReceipt, UserState
 from reinviter.pacing import RequestPacer
-from reinviter.wickr import Backoff, WickrGateway
+from reinviter.wickr import Backoff, WickrGateway, scrub_errors
 
 NETWORK = "12345678"
 TOKEN = "a" * 64
@@ -44,8 +44,8 @@ class Longest(random.Random):
 
 class Harness:
     def __init__(self) -> None:
-        self.client = boto3.client(
-            "wickr", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        self.client = scrub_errors(
+            boto3.client("wickr", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
         )
         self.stubber = Stubber(self.client)
         self.sleeps: list[float] = []
