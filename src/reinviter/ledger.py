@@ -32,6 +32,8 @@ from reinviter.resolution import NameKey
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from reinviter.secret_key import HashKey
 else:
     DynamoDBClient = Any
 
@@ -522,13 +524,15 @@ def _cursor_key(network_id: str) -> dict[str, Any]:
 
 
 class DynamoNameCache:
-    """Username resolutions (`pk = name#<network>#<HMAC-SHA256 of the normalised username>`), never the username.
+    """Username resolutions, `pk = name#<network>#<key version>#<HMAC-SHA256 of network and username>`, never the name.
 
-    The HMAC key is a secret of the deployment (Secrets Manager, read once per container): without it the table's
-    keys cannot be matched against a list of email addresses. Entries expire with DynamoDB's TTL.
+    The HMAC key is a secret of the deployment (Secrets Manager): without it the table's keys cannot be matched
+    against a list of email addresses. The network is part of what is hashed, so one email in two networks gives two
+    unrelated digests; the key's version is part of the item's key, so a replaced key makes the old entries miss.
+    Entries expire with DynamoDB's TTL.
     """
 
-    def __init__(self, ledger: DynamoLedger, table: str, key: Callable[[Deadline], bytes], ttl_s: float) -> None:
+    def __init__(self, ledger: DynamoLedger, table: str, key: Callable[[Deadline], HashKey], ttl_s: float) -> None:
         self._ledger = ledger
         self._client = ledger._client
         self._table = table
@@ -591,8 +595,10 @@ class DynamoNameCache:
                 raise LedgerUnavailable(f"{step}: {len(pending)} items still unprocessed")
 
     def _pk(self, key: NameKey, deadline: Deadline) -> str:
-        digest = hmac.new(self._key(deadline), key.username.encode(), hashlib.sha256).hexdigest()
-        return f"name#{key.network_id}#{digest}"
+        hash_key = self._key(deadline)
+        message = f"{key.network_id}\n{key.username}".encode()
+        digest = hmac.new(hash_key.secret, message, hashlib.sha256).hexdigest()
+        return f"name#{key.network_id}#{hash_key.version}#{digest}"
 
 
 def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:

@@ -1,9 +1,16 @@
-"""The username cache's HMAC key: a Secrets Manager secret of the deployment, read once per container."""
+"""The username cache's HMAC key: a Secrets Manager secret of the deployment, read again every few minutes.
+
+The key carries its version (the secret's VersionId, shortened), which the cache puts in every entry's key: after an
+operator replaces the secret's value, warm containers pick the new key up within MAX_AGE_S, and the entries hashed
+with the old key simply miss (and expire with their TTL), whichever container wrote them.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -20,36 +27,59 @@ else:
 # One bounded attempt: a failure costs this invocation its cache (every username is looked up), nothing else.
 SECRET_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 1})
 MIN_KEY_LENGTH = 32  # the template generates 64 characters; a short key would make the hashes guessable
+MAX_AGE_S = 300.0  # how long a container trusts the key it read before reading the secret again
+VERSION_LENGTH = 8  # of the VersionId (a UUID): enough to tell a replaced value apart
+
+
+@dataclass(frozen=True, slots=True)
+class HashKey:
+    """The key's bytes (out of `repr`) and the version that names it in the cache's keys."""
+
+    secret: bytes = field(repr=False)
+    version: str
 
 
 class SecretKey:
-    """Callable giving the key's bytes; the first call reads the secret, later calls reuse it.
+    """Callable giving the current key; it reads the secret on first use and again once MAX_AGE_S have passed.
 
     The client is built on that first call too: a container that never sees a username pays nothing at cold start.
     """
 
-    def __init__(self, client: Callable[[], SecretsManagerClient], secret_id: str) -> None:
+    def __init__(
+        self,
+        client: Callable[[], SecretsManagerClient],
+        secret_id: str,
+        *,
+        max_age_s: float = MAX_AGE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._secret_id = secret_id
-        self._key: bytes | None = None
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._key: HashKey | None = None
+        self._read_at = 0.0
         self._lock = threading.Lock()
 
-    def __call__(self, deadline: Deadline) -> bytes:
+    def __call__(self, deadline: Deadline) -> HashKey:
         """The key.
 
         Raises:
             LedgerUnavailable: The secret could not be read (LedgerDeadline: no time left), or it is too short.
         """
         with self._lock:  # one read, even when two threads need the key at once
-            if self._key is None:
+            if self._key is None or self._clock() - self._read_at >= self._max_age_s:
+                self._key = None  # a failed refresh is no key: every username is looked up meanwhile
                 self._key = self._read(deadline)
+                self._read_at = self._clock()
             return self._key
 
-    def _read(self, deadline: Deadline) -> bytes:
+    def _read(self, deadline: Deadline) -> HashKey:
         if not deadline.allows(CALL_BUDGET_S):
             raise LedgerDeadline("username hash key: no time left to read it")
         try:
-            value = self._client().get_secret_value(SecretId=self._secret_id).get("SecretString", "")
+            answer = self._client().get_secret_value(SecretId=self._secret_id)
+            value, version = answer.get("SecretString", ""), answer.get("VersionId", "")
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             raise LedgerUnavailable(f"username hash key: {code}") from error
@@ -57,4 +87,6 @@ class SecretKey:
             raise LedgerUnavailable(f"username hash key: {type(error).__name__}") from error
         if len(value) < MIN_KEY_LENGTH:
             raise LedgerUnavailable(f"username hash key: shorter than {MIN_KEY_LENGTH} characters")
-        return value.encode()
+        if not version:
+            raise LedgerUnavailable("username hash key: the answer names no version")
+        return HashKey(value.encode(), version.replace("-", "")[:VERSION_LENGTH])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -174,7 +175,9 @@ def test_a_resolution_is_remembered_under_a_keyed_hash_and_the_next_request_cost
     assert len(names) == 1
     ((pk, item),) = names.items()
     assert pk.startswith(f"name#{DEMO_NETWORK}#")
-    assert len(pk.rsplit("#", 1)[1]) == 64  # HMAC-SHA256, hex
+    _, _, version, digest = pk.split("#")
+    assert len(version) == 8  # the key's version
+    assert len(digest) == 64  # HMAC-SHA256, hex
     assert item["user_id"] == {"S": "1001"}
     assert float(item["ttl"]["N"]) == float(item["resolved_at"]["N"]) + 30 * 86400
     assert "ada" not in json.dumps(item).lower()
@@ -312,3 +315,22 @@ def test_an_expired_resolution_is_a_miss_even_before_dynamodb_deletes_it(
 
     assert emulator.calls("ListUsers") == 2  # looked up again
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
+
+
+def test_a_replaced_hash_key_makes_old_entries_miss(
+    emulator: WickrEmulator, username_cache: str, aws: str, dynamodb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reinviter import handler
+
+    assert failed_ids(_invoke(_message("m-1", usernames=[ADA]))) == set()
+    secrets = boto3.client("secretsmanager", endpoint_url=aws, region_name="us-east-1")
+    secrets.put_secret_value(SecretId=os.environ["USERNAME_HASH_KEY_SECRET"], SecretString=uuid.uuid4().hex * 2)
+    handler.container.cache_clear()  # a container started after the change (a warm one re-reads within 5 minutes)
+    capsys.readouterr()
+
+    assert failed_ids(_invoke(_message("m-2", usernames=[ADA]))) == set()
+
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert (metrics["UsernameCacheHits"], metrics["UsernameLookups"]) == (0, 1)  # the old entry is not found
+    versions = {pk.split("#")[2] for pk in table_items(dynamodb, username_cache) if pk.startswith("name#")}
+    assert len(versions) == 2  # the old entry stays until its TTL; the new one is under the new version
