@@ -56,7 +56,7 @@ def given_up(network: str, output_format: str, with_names: bool, **options: Any)
 @cli.command()
 @click.argument("network", metavar="NETWORK", callback=network_id)
 @click.argument("users", metavar="USER...", nargs=-1, required=True, callback=user_ids)
-@where(table=True)
+@where(table=True, writes=True)
 def reset(network: str, users: tuple[str, ...], **options: Any) -> None:
     """Clear attempts, cooldown and the given-up mark, so the next request reinvites (for a user who asked).
 
@@ -70,7 +70,7 @@ def reset(network: str, users: tuple[str, ...], **options: Any) -> None:
 @click.argument("network", metavar="NETWORK", callback=network_id)
 @click.argument("source", metavar="[-]", required=False)
 @click.option("--file", "path", type=click.Path(dir_okay=False, allow_dash=True), help="Ids to queue (or - for stdin).")
-@where(queue=True)
+@where(queue=True, writes=True)
 def enqueue(network: str, source: str | None, path: str | None, **options: Any) -> None:
     """Queue reinvite requests for the ids in --file (or - for stdin): 50 ids a message, 10 messages a call.
 

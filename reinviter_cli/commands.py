@@ -22,7 +22,7 @@ from reinviter_cli.deployment import Deployment, Target
 from reinviter_cli.ids import parse_ids
 from reinviter_cli.ledger_ops import ResetOutcome, ResetResult
 from reinviter_cli.problems import Problem, reported
-from reinviter_cli.render import console, csv_text, iso, json_text, relative, when
+from reinviter_cli.render import console, csv_text, inert, iso, json_text, relative, shown, when
 from reinviter_cli.sending import Sender, messages
 from reinviter_cli.verdicts import next_request, policy_text
 
@@ -65,9 +65,9 @@ def status(where: Target, network: str, user: str, *, show_names: bool) -> None:
     else:
         rows.add_row("  status", f"{details.state.value} ({details.status})")
         rows.add_row("  suspended", "yes" if details.suspended else "no")
-        rows.add_row("  name", _name(details) if show_names else "hidden (--show-names prints it)")
+        rows.add_row("  name", shown(_name(details)) if show_names else "hidden (--show-names prints it)")
         if show_names:
-            rows.add_row("  username", details.username or "")
+            rows.add_row("  username", shown(details.username or ""))
     rows.add_row("[bold]Next request[/]", next_request(decision, record, details, policy, now))
     out.print(rows)
 
@@ -123,7 +123,12 @@ def given_up(where: Target, network: str, output_format: str, *, with_names: boo
         if with_names:
             user = details[index]
             row += (
-                [user.first_name or "", user.last_name or "", user.username or "", user.state.value]
+                [
+                    inert(user.first_name or ""),
+                    inert(user.last_name or ""),
+                    inert(user.username or ""),
+                    user.state.value,
+                ]
                 if user
                 else ["", "", "", "not found"]
             )
@@ -145,7 +150,7 @@ def _given_up_table(network: str, header: list[str], rows: list[list[str]], poli
     for name in header:
         table.add_column(name, no_wrap=name in {"user_id", "last_reinvited_at"})
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(shown(cell) for cell in row))
     out.print(table)
 
 
@@ -155,6 +160,7 @@ def reset(where: Target, network: str, users: list[str]) -> None:
     out = console()
     counts: Counter[ResetOutcome] = Counter()
     with reported():
+        _check_allowlist(deployment, network, any_network=where.any_network)
         client = deployment.dynamodb()
         for user in users:
             result = ledger_ops.reset(client, deployment.table, UserKey(network, user), deployment.region)
@@ -209,9 +215,7 @@ def enqueue(where: Target, network: str, path: str) -> None:
         raise Problem(f"no user ids in {path}: nothing was queued")
     deployment = Deployment(where)
     with reported():
-        allowlist = deployment.config.networks
-        if allowlist and network not in allowlist:
-            raise Problem(f"{network} is not in the function's allowlist {list(allowlist)}: it would refuse them")
+        _check_allowlist(deployment, network, any_network=where.any_network)
         sender = Sender(deployment.sqs(), deployment.queue_url)
         bodies = messages(network, parsed.user_ids)
         columns = (TextColumn("queueing"), BarColumn(), MofNCompleteColumn(), TextColumn("ids"), TimeRemainingColumn())
@@ -230,6 +234,18 @@ def enqueue(where: Target, network: str, path: str) -> None:
         f" SendMessageBatch call(s), {sender.sqs.failed_entries} failed entr(ies) retried{duplicates}."
         f"\nQueue: {deployment.queue_url}"
     )
+
+
+def _check_allowlist(deployment: Deployment, network: str, *, any_network: bool) -> None:
+    """A write names a network of the deployed allowlist; without one (no stack read), only with --any-network."""
+    allowlist = deployment.config.networks
+    if allowlist and network not in allowlist:
+        raise Problem(f"{network} is not in the function's allowlist {list(allowlist)}: it would refuse them")
+    if not allowlist and not any_network:
+        raise Problem(
+            f"no deployed allowlist was read (resources named without --stack), so {network} cannot be checked:"
+            " name the stack with --stack, or pass --any-network to act anyway"
+        )
 
 
 def preview(where: Target, networks: list[str]) -> None:

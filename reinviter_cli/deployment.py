@@ -113,6 +113,7 @@ class Target:
     cooldown_hours: float | None = None
     max_attempts: int | None = None
     stack_explicit: bool = False  # --stack or REINVITER_STACK given, not samconfig.toml's default
+    any_network: bool = False  # --any-network: write for a network no deployed allowlist vouched for
 
 
 class Deployment:

@@ -33,7 +33,7 @@ def user_ids(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
     return values
 
 
-def where(*, table: bool = False, queue: bool = False, policy: bool = False) -> Callable[[F], F]:
+def where(*, table: bool = False, queue: bool = False, policy: bool = False, writes: bool = False) -> Callable[[F], F]:
     """The deployment options a command needs (--stack, --region, --profile always)."""
 
     def decorate(command: F) -> F:
@@ -50,6 +50,14 @@ def where(*, table: bool = False, queue: bool = False, policy: bool = False) -> 
             options.append(click.option("--table", help="Ledger table name, instead of the stack's output."))
         if queue:
             options.append(click.option("--queue-url", help="Reinvite queue URL, instead of the stack's output."))
+        if writes:
+            options.append(
+                click.option(
+                    "--any-network",
+                    is_flag=True,
+                    help="Act even when no deployed allowlist was read (resources named without --stack).",
+                )
+            )
         if policy:
             options += [
                 click.option(
@@ -82,4 +90,5 @@ def target(options: dict[str, Any]) -> Target:
         cooldown_hours=options.pop("cooldown_hours", None),
         max_attempts=options.pop("max_attempts", None),
         stack_explicit=stack is not None,
+        any_network=bool(options.pop("any_network", False)),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.logging.logger import log_uncaught_exception_hook
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
@@ -31,6 +33,9 @@ from reinviter.wickr import WickrGateway, wickr_client
 # CURSOR_BUDGET_S still fits before the deadline.
 CURSORS_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
 
+
+# In Lambda, an exception that escapes everything is logged as one JSON line with the request's context.
+sys.excepthook = partial(log_uncaught_exception_hook, logger=logger)
 
 LEDGER_WORKERS = 2  # a claim and a settle of different calls at once; DynamoDB answers in milliseconds
 

@@ -8,7 +8,9 @@ import logging
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-logger = Logger(log_uncaught_exceptions=True)
+# The uncaught-exception hook is the Lambda entry point's to install (handler.py): the operators' command line imports
+# this module too, and must print its own errors, not a traceback as a JSON log line.
+logger = Logger(log_uncaught_exceptions=False)
 metrics = Metrics()
 
 # The SDKs' own loggers print request parameters and bodies at DEBUG (usernames in a ListUsers query, names in a

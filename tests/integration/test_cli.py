@@ -203,7 +203,7 @@ def test_given_up_csv_round_trips_into_enqueue(
     path.write_text(exported.output)
     queue = os.environ["REINVITE_QUEUE_URL"]  # the `queue_url` fixture's
 
-    result = reinviter("enqueue", DEMO_NETWORK, "--file", str(path), "--queue-url", queue)
+    result = reinviter("enqueue", DEMO_NETWORK, "--file", str(path), "--queue-url", queue, "--any-network")
 
     assert result.exit_code == 0, result.output
     bodies = [json.loads(message["Body"]) for message in receive_all(sqs, queue)]
@@ -222,7 +222,7 @@ def test_nobody_given_up_says_so(where: list[str], emulator: WickrEmulator) -> N
 def test_reset_clears_attempts_cooldown_and_given_up_so_the_next_request_reinvites(
     where: list[str], given_up_users: list[str], emulator: WickrEmulator, dynamodb: Any, ledger_table: str
 ) -> None:
-    result = reinviter("reset", DEMO_NETWORK, "1001", "1003", *where)
+    result = reinviter("reset", DEMO_NETWORK, "1001", "1003", *where, "--any-network")
 
     assert result.exit_code == 0, result.output
     assert "12345678/1001: reset: attempts 1 -> 0" in result.output
@@ -250,7 +250,7 @@ def test_reset_refuses_while_a_claim_is_live_and_exits_1(
         },
     )
 
-    result = reinviter("reset", DEMO_NETWORK, "1001", "1002", *where)
+    result = reinviter("reset", DEMO_NETWORK, "1001", "1002", *where, "--any-network")
 
     assert result.exit_code == 1
     assert "12345678/1001: reset" in result.output
@@ -265,7 +265,7 @@ def test_enqueue_of_1001_ids_is_21_messages_in_3_calls(queue_url: str, sqs: Any,
     path = tmp_path / "ids.txt"
     path.write_text("\n".join(ids) + "\n")
 
-    result = reinviter("enqueue", DEMO_NETWORK, "--file", str(path), "--queue-url", queue_url)
+    result = reinviter("enqueue", DEMO_NETWORK, "--file", str(path), "--queue-url", queue_url, "--any-network")
 
     assert result.exit_code == 0, result.output
     assert "Queued 1001 user(s) of 12345678 in 21 message(s): 3 SendMessageBatch call(s)" in result.output
@@ -276,7 +276,9 @@ def test_enqueue_of_1001_ids_is_21_messages_in_3_calls(queue_url: str, sqs: Any,
 
 
 def test_enqueue_reads_stdin(queue_url: str, sqs: Any) -> None:
-    result = reinviter("enqueue", DEMO_NETWORK, "-", "--queue-url", queue_url, stdin="1001\n1002\n1001\n")
+    result = reinviter(
+        "enqueue", DEMO_NETWORK, "-", "--queue-url", queue_url, "--any-network", stdin="1001\n1002\n1001\n"
+    )
 
     assert result.exit_code == 0, result.output
     assert "1 repeated id(s) sent once" in result.output
@@ -287,7 +289,7 @@ def test_enqueue_reports_every_bad_line_by_number_and_sends_nothing(queue_url: s
     path = tmp_path / "ids.txt"
     path.write_text("1001\n\n# a comment\nana@x.org\n1002\n12345678901\n1003,1004\n")
 
-    result = reinviter("enqueue", DEMO_NETWORK, "--file", str(path), "--queue-url", queue_url)
+    result = reinviter("enqueue", DEMO_NETWORK, "--file", str(path), "--queue-url", queue_url, "--any-network")
 
     assert result.exit_code == 1
     assert "line 4: 'ana@x.org' is not a user id" in result.output
@@ -417,7 +419,7 @@ def test_names_never_leak_into_any_command_without_the_flag(
         reinviter("given-up", DEMO_NETWORK, *where).output,
         reinviter("given-up", DEMO_NETWORK, *where, "--format", "csv").output,
         reinviter("preview", DEMO_NETWORK, *where).output,
-        reinviter("enqueue", DEMO_NETWORK, "-", "--queue-url", queue_url, stdin="1001\n").output,
+        reinviter("enqueue", DEMO_NETWORK, "-", "--queue-url", queue_url, "--any-network", stdin="1001\n").output,
     ]
 
     assert _names_in("\n".join(outputs)) == []
@@ -457,7 +459,94 @@ def test_preview_refuses_a_network_outside_the_deployed_allowlist(stack: str, em
 def test_enqueue_to_a_queue_that_does_not_exist_is_a_reported_problem(aws: str, queue_url: str) -> None:
     missing = queue_url.rsplit("/", 1)[0] + "/no-such-queue"
 
-    result = reinviter("enqueue", DEMO_NETWORK, "-", "--queue-url", missing, stdin="1001\n")
+    result = reinviter("enqueue", DEMO_NETWORK, "-", "--queue-url", missing, "--any-network", stdin="1001\n")
 
     assert result.exit_code == 1
     assert "(AWS.SimpleQueueService.NonExistentQueue). Queued before it: 0 message(s)" in _flat(result.output)
+
+
+# -- untrusted text: names are Wickr's, written by whoever created the user -----------------------------------------
+HOSTILE_FIRST = '=HYPERLINK("http://evil.example","click")'
+HOSTILE_LAST = "[link=http://evil.example]Quill[/link] [/]"
+HOSTILE_USERNAME = "\x1b]8;;http://evil.example\x07ada@x.org\x1b[2J\u202e"
+
+
+@pytest.fixture
+def hostile_names(emulator: WickrEmulator) -> None:
+    """User 1001 renamed through UpdateUser with a formula, rich markup and terminal escape sequences."""
+    wickr = boto3.client("wickr", endpoint_url=emulator.url, region_name="us-east-1")
+    wickr.update_user(
+        networkId=DEMO_NETWORK,
+        userId="1001",
+        userDetails={"firstName": HOSTILE_FIRST, "lastName": HOSTILE_LAST, "username": HOSTILE_USERNAME},
+    )
+
+
+def test_hostile_names_are_inert_in_csv(where: list[str], given_up_users: list[str], hostile_names: None) -> None:
+    result = reinviter("given-up", DEMO_NETWORK, *where, "--format", "csv", "--with-names")
+
+    assert result.exit_code == 0, result.output
+    (row,) = [row for row in csv.DictReader(io.StringIO(result.output)) if row["user_id"] == "1001"]
+    assert row["first_name"] == "'" + HOSTILE_FIRST  # a spreadsheet shows it as text, never runs it
+    assert row["username"] == "]8;;http://evil.exampleada@x.org[2J"  # escape, bell and bidi override gone
+    assert "\x1b" not in result.output
+    assert "\u202e" not in result.output
+
+
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_hostile_names_are_text_in_tables_and_json(
+    where: list[str],
+    given_up_users: list[str],
+    hostile_names: None,
+    output_format: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # wide enough that rich's table shows every cell whole
+    result = reinviter("given-up", DEMO_NETWORK, *where, "--format", output_format, "--with-names")
+
+    assert result.exit_code == 0, result.output  # `[/]` in a name used to crash the table
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    if output_format == "json":
+        (row,) = [row for row in json.loads(result.output) if row["user_id"] == "1001"]
+        assert (row["last_name"], row["username"]) == (HOSTILE_LAST, "]8;;http://evil.exampleada@x.org[2J")
+    else:
+        assert "[link=" in result.output  # shown as text, not made a clickable link
+
+
+def test_status_shows_a_hostile_name_as_text(where: list[str], hostile_names: None) -> None:
+    result = reinviter("status", DEMO_NETWORK, "1001", *where, "--show-names")
+
+    assert result.exit_code == 0, result.output
+    assert "[link=http://evil.example]Quill[/link] [/]" in _flat(result.output)
+    assert "\x1b" not in result.output
+
+
+def test_the_command_line_installs_no_lambda_exception_hook() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, reinviter_cli.app, reinviter.service; print(sys.excepthook is sys.__excepthook__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("command", [["reset", DEMO_NETWORK, "1001"], ["enqueue", DEMO_NETWORK, "-"]])
+def test_writes_without_a_deployed_allowlist_are_refused_unless_told(
+    command: list[str], ledger_table: str, queue_url: str, emulator: WickrEmulator, sqs: Any
+) -> None:
+    named = ["--table", ledger_table] if command[0] == "reset" else ["--queue-url", queue_url]
+
+    refused = reinviter(*command, *named, stdin="1001\n")
+
+    assert refused.exit_code == 1
+    assert "no deployed allowlist was read" in _flat(refused.output)
+    assert receive_all(sqs, queue_url) == []
+    assert reinviter(*command, *named, "--any-network", stdin="1001\n").exit_code == 0
+
+
+def test_reset_refuses_a_network_outside_the_deployed_allowlist(stack: str) -> None:
+    result = reinviter("reset", "87654321", "1001", "--stack", stack)
+
+    assert result.exit_code == 1
+    assert "87654321 is not in the function's allowlist ['12345678']" in _flat(result.output)
