@@ -45,8 +45,12 @@ def _pip(*args: str) -> None:
 
 
 def install_requirements(requirements: Path, target: Path, platform: str, wheel_dir: Path | None) -> None:
-    """Install the pinned requirements into `target`, as pip would for the deployment platform."""
-    target_args = _pip_target_args(platform)
+    """Install the hash-locked requirements into `target`, as pip would for the deployment platform.
+
+    `--require-hashes`: every package must be pinned with its hashes (`make lock`), and a file whose hash does not
+    match, or a package the lock does not name, stops the build.
+    """
+    target_args = ["--require-hashes", *_pip_target_args(platform)]
     source_args: list[str] = []
     if wheel_dir is not None:
         _pip("download", "--dest", str(wheel_dir), "--requirement", str(requirements), *target_args)

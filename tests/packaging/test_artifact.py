@@ -145,3 +145,38 @@ def test_pinned_versions_are_the_ones_shipped(lambda_zip: zipfile.ZipFile):
 def test_size_budget(lambda_zip: zipfile.ZipFile):
     unzipped = sum(info.file_size for info in lambda_zip.infolist())
     assert unzipped < UNZIPPED_BUDGET, f"{unzipped / 1e6:.1f} MB unzipped"
+
+
+def test_every_package_of_the_lock_is_pinned_and_hashed():
+    lock = (SRC / "requirements.txt").read_text()
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)(\[[^\]]*\])?(==\S+)? \\\n((?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+)", lock, re.M
+    )
+    named = re.findall(r"^[A-Za-z0-9_.-]+", lock, re.M)
+    assert len(entries) == len(named) > 4  # the closure, not only the direct pins
+    assert all(version for _, _, version, _ in entries)
+
+
+@pytest.mark.parametrize("tamper", ["a hash that does not match", "a package without a hash"])
+def test_the_build_refuses_a_lock_it_cannot_verify(tamper: str, tmp_path: Path, wheel_dir: Path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "reinviter").symlink_to(SRC / "reinviter", target_is_directory=True)
+    lock = (SRC / "requirements.txt").read_text()
+    if tamper == "a hash that does not match":
+        pinned = re.search(r"^six==\S+ \\\n(?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+", lock, re.M)
+        assert pinned is not None
+        lock = lock.replace(pinned.group(0), "six==1.17.0 \\\n    --hash=sha256:" + "0" * 64 + "\n")
+        expected = "do not match the hashes"
+    else:
+        lock += "idna==3.10\n"  # a package the lock did not name
+        expected = "hashes are required"
+    (src / "requirements.txt").write_text(lock)
+    command = [sys.executable, str(SCRIPT), "--src", str(src), "--out", str(tmp_path / "out")]
+    command += ["--platform", "manylinux2014_aarch64", "--wheel-dir", str(wheel_dir)]
+
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)  # noqa: S603
+
+    assert result.returncode != 0
+    assert expected in result.stderr.lower(), result.stderr
+    assert not (tmp_path / "out" / "reinviter.zip").exists()
