@@ -21,6 +21,9 @@ from reinviter.planning import Chunk, ChunkPlanner, Requester
 from reinviter.resolution import Directory
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
+# BatchReinviteUser's answers for a user who is no longer pending (fixed codes, wickr.py): for a user whose check was a
+# sweep's listing, not a GetUser, they may only mean the user changed since the listing. One GetUser confirms it.
+CHANGED_SINCE_LISTING = frozenset({"not pending", "suspended", "not found"})
 SKIP_REASONS = {
     UserState.ACTIVE: "active",
     UserState.SUSPENDED: "suspended",
@@ -42,6 +45,7 @@ class BatchRun:
         dry_run: bool = False,
         directory: Directory | None = None,
         outcomes: Outcomes | None = None,
+        fresh_listings: frozenset[int] = frozenset(),
     ) -> None:
         self.requests = list(requests)
         self.directory = directory if directory is not None else Directory()
@@ -69,6 +73,19 @@ class BatchRun:
         self._claim_rounds: dict[str, int] = {}
         self._circuit: dict[str, WickrError] = {}
         self.known = {key: state for key, state in self.directory.known_states().items() if key in self._requested}
+        # Users named only in messages whose sweep listing is fresh and sealed: the listing was their check. A user any
+        # other message names (an onboarding request, an old or unsealed listing) is checked with GetUser.
+        named_by: dict[UserKey, set[int]] = defaultdict(set)
+        for position, request in enumerate(self.requests):
+            for user_id in request.user_ids:
+                named_by[UserKey(request.network_id, user_id)].add(position)
+        self._listed = {
+            key
+            for key, positions in named_by.items()
+            if positions <= fresh_listings and key not in self.known  # a username's resolution is its own check
+        }
+        self.known |= dict.fromkeys(self._listed, UserState.PENDING)
+        self._rechecks: list[UserKey] = []
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[Chunk]]:
@@ -214,9 +231,29 @@ class BatchRun:
                 continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
             if key.user_id in receipt.successful:
                 self.outcomes.record([key], Verdict.REINVITED, "reinvited")
+            elif key in self._listed and receipt.failed[key.user_id] in CHANGED_SINCE_LISTING:
+                self._rechecks.append(key)  # its verdict waits for one GetUser
             else:
                 self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {receipt.failed[key.user_id]}")
         return {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
+
+    def take_rechecks(self) -> list[UserKey]:
+        """Listed users Wickr refused as no longer pending: each needs a GetUser before its verdict."""
+        rechecks, self._rechecks = self._rechecks, []
+        return rechecks
+
+    def rechecked(self, key: UserKey, answer: UserState | WickrError) -> None:
+        """GetUser answered for a listed user Wickr would not reinvite: a skip if it changed, else a failure."""
+        if isinstance(answer, WickrError):
+            self.outcomes.record([key], _verdict(answer), f"GetUser: {answer.code or answer}")
+            return
+        self.outcomes.count(Metric.USERS_CHECKED)
+        if answer is UserState.PENDING:
+            self.outcomes.record([key], Verdict.FAILED, "BatchReinviteUser: not pending, yet GetUser says pending")
+            return
+        reason = f"{SKIP_REASONS[answer]} (changed since the sweep's listing)"
+        self.outcomes.record([key], Verdict.SKIPPED, reason)
+        logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
 
     def settled(self, chunk: Chunk, answer: list[UserKey] | LedgerUnavailable) -> None:
         """The ledger answered a settle: count and log who reached the attempt cap."""

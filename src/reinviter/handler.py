@@ -16,7 +16,8 @@ from botocore.config import Config
 from reinviter import tracing
 from reinviter.deadline import Deadline
 from reinviter.intake import EventShapeError, read_records, sqs_records
-from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger, DynamoNameCache
+from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger, DynamoNameCache, current_time
+from reinviter.listing import ListingSeal
 from reinviter.models import Verdict
 from reinviter.observability import Metric, NetworkMetric, emit, emit_network, logger, metrics
 from reinviter.pacing import RequestPacer
@@ -63,13 +64,18 @@ def container() -> Container:
     ledger = None
     names: NameCache = NoNameCache()
     cursors: Cursors = NoCursors()
+    # The stack's key: the username cache's HMAC and the sweep's listing seals (its client is built on first use).
+    key = None
+    if settings.username_hash_key_secret:
+        key = SecretKey(
+            partial(boto3.client, "secretsmanager", config=SECRET_CONFIG), settings.username_hash_key_secret
+        )
+    seal = ListingSeal(key, current_time, settings.sweep_freshness_s) if key and settings.sweep_freshness_s else None
     if settings.ledger_table:
         cursors = DynamoCursors(boto3.client("dynamodb", config=CURSORS_CONFIG), settings.ledger_table)
         # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
         ledger = DynamoLedger(boto3.client("dynamodb", config=LEDGER_CONFIG), settings.ledger_table, settings.policy)
-        if settings.username_cache:
-            secrets = partial(boto3.client, "secretsmanager", config=SECRET_CONFIG)
-            key = SecretKey(secrets, settings.username_hash_key_secret)
+        if settings.username_cache and key is not None:
             names = DynamoNameCache(ledger, settings.ledger_table, key, settings.username_cache_days * 86400.0)
     if not settings.username_cache:
         logger.info("resolution cache off: every name is looked up with ListUsers")
@@ -83,9 +89,12 @@ def container() -> Container:
         ledger_pool=ThreadPoolExecutor(max_workers=LEDGER_WORKERS, thread_name_prefix="ledger"),
         dry_run=settings.dry_run,
         names=names,
+        seal=seal,
     )
     queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None
-    sweeper = Sweeper(gateway, queue, cursors, only_expired=settings.sweep_only_expired, dry_run=settings.dry_run)
+    sweeper = Sweeper(
+        gateway, queue, cursors, only_expired=settings.sweep_only_expired, dry_run=settings.dry_run, seal=seal
+    )
     return Container(settings, gateway, service, sweeper)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reinviter.models import ReinviteRecord
+from reinviter.models import Listing, ReinviteRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class Request:
     user_ids: tuple[str, ...]
     receive_count: int = 1
     usernames: tuple[str, ...] = field(default=(), repr=False)
+    listing: Listing | None = None  # the sweep's seal, unverified
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,10 @@ def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> In
             rejections.append(Rejection(record.messageId, f"network {body.network_id} is not in WICKR_NETWORK_IDS"))
             continue
         user_ids = tuple(dict.fromkeys(body.user_ids))  # a repeated id is one user
+        listing = body.listing
+        seal = Listing(listing.listed_at_ms, listing.key_version, listing.mac) if listing is not None else None
         requests.append(
-            Request(record.messageId, body.network_id, user_ids, record.receive_count, tuple(body.usernames))
+            Request(record.messageId, body.network_id, user_ids, record.receive_count, tuple(body.usernames), seal)
         )
     return Intake(requests, rejections)
 

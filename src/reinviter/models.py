@@ -44,6 +44,16 @@ Username = Annotated[
 ]
 
 
+class ListingBody(BaseModel):
+    """A sweep message's seal (`listing`): when its ListUsers page was read, and the HMAC that vouches for it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    listed_at_ms: Annotated[int, Field(alias="listedAtMs", ge=0)]
+    key_version: Annotated[str, Field(alias="keyVersion", pattern=r"^[A-Za-z0-9]{1,32}$")]
+    mac: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class ReinviteRequest(BaseModel):
     """The SQS message body onboarding systems send: `{"networkId": "12345678", "userIds": ["1001"]}`.
 
@@ -56,6 +66,8 @@ class ReinviteRequest(BaseModel):
     network_id: Annotated[NetworkId, Field(alias="networkId")]
     user_ids: Annotated[list[UserId], Field(alias="userIds", max_length=MAX_USERS_PER_REINVITE)] = []
     usernames: Annotated[list[Username], Field(max_length=MAX_USERS_PER_REINVITE)] = []
+    # Only the sweep writes it (listing.py); a malformed one is refused like any malformed body.
+    listing: ListingBody | None = None
 
     @model_validator(mode="after")
     def _check_count(self) -> Self:
@@ -134,6 +146,19 @@ class Verdict(enum.Enum):
     # The call's answer was lost or incomplete: Wickr may have invited the user. The claim stays and the call is
     # replayed unchanged (members and token), so Wickr answers it once; the message is retried.
     MAYBE_SENT = "maybe_sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A sweep message's seal, as the message carries it (verified by `listing.ListingSeal.fresh`)."""
+
+    listed_at_ms: int
+    key_version: str
+    mac: str
+
+    def as_body(self) -> dict[str, object]:
+        """The message's `listing` member."""
+        return {"listedAtMs": self.listed_at_ms, "keyVersion": self.key_version, "mac": self.mac}
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,9 @@ SECRET_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "stan
 MIN_KEY_LENGTH = 32  # the template generates 64 characters; a short key would make the hashes guessable
 MAX_AGE_S = 300.0  # how long a container trusts the key it read before reading the secret again
 VERSION_LENGTH = 8  # of the VersionId (a UUID): enough to tell a replaced value apart
+# After a failed read, the secret is not asked again for this long: a Secrets Manager that does not answer must not
+# cost every message of a sweep (or every batch) its full timeout.
+FAILURE_PAUSE_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class SecretKey:
         self._clock = clock
         self._key: HashKey | None = None
         self._read_at = 0.0
+        self._failed: tuple[float, LedgerUnavailable] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, deadline: Deadline) -> HashKey:
@@ -68,10 +72,21 @@ class SecretKey:
             LedgerUnavailable: The secret could not be read (LedgerDeadline: no time left), or it is too short.
         """
         with self._lock:  # one read, even when two threads need the key at once
-            if self._key is None or self._clock() - self._read_at >= self._max_age_s:
-                self._key = None  # a failed refresh is no key: every username is looked up meanwhile
+            now = self._clock()
+            if self._key is not None and now - self._read_at < self._max_age_s:
+                return self._key
+            self._key = None  # a failed refresh is no key: every username is looked up meanwhile
+            if self._failed is not None and now - self._failed[0] < FAILURE_PAUSE_S:
+                raise self._failed[1]
+            try:
                 self._key = self._read(deadline)
-                self._read_at = self._clock()
+            except LedgerDeadline:
+                raise  # no time left is this invocation's problem, not the secret's
+            except LedgerUnavailable as error:
+                self._failed = (now, error)
+                raise
+            self._failed = None
+            self._read_at = now
             return self._key
 
     def _read(self, deadline: Deadline) -> HashKey:

@@ -19,6 +19,7 @@ from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, UsernameTooBroad, WickrError, WickrNetworkNotFound
 from reinviter.intake import Request
 from reinviter.ledger import Ledger, LedgerUnavailable, NoLedger, Policy, current_time
+from reinviter.listing import ListingSeal
 from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
@@ -48,6 +49,11 @@ class _Check:
 
 
 @dataclass(frozen=True, slots=True)
+class _Recheck:
+    key: UserKey
+
+
+@dataclass(frozen=True, slots=True)
 class _Send:
     chunk: Chunk
 
@@ -58,7 +64,7 @@ class _Ledger:
     chunk: Chunk
 
 
-_Job = _Check | _Send | _Ledger
+_Job = _Check | _Recheck | _Send | _Ledger
 
 
 class ReinviteService:
@@ -76,6 +82,7 @@ class ReinviteService:
         dry_run: bool = False,
         clock: Callable[[], float] = current_time,
         names: NameCache | None = None,
+        seal: ListingSeal | None = None,
     ) -> None:
         self._gateway = gateway
         self._pool = pool
@@ -87,12 +94,14 @@ class ReinviteService:
         self._dry_run = dry_run
         self._clock = clock
         self._names: NameCache = names if names is not None else NoNameCache()
+        self._seal = seal
 
     def process(self, requests: Sequence[Request], deadline: Deadline) -> BatchReport:
         """Resolve, check, reinvite and report; never raises for a Wickr or ledger failure (the message is retried)."""
         outcomes = Outcomes()
         directory = Directory()
         remembering = self._resolve(Directory.keys(requests), directory, outcomes, deadline)
+        fresh = self._seal.fresh(requests, deadline) if self._seal is not None else set()
         run = BatchRun(
             requests,
             self._ledger,
@@ -102,6 +111,7 @@ class ReinviteService:
             dry_run=self._dry_run,
             directory=directory,
             outcomes=outcomes,
+            fresh_listings=frozenset(fresh),
         )
         to_check, replays = run.admit(deadline)
         batch = _Batch(self, run, deadline)
@@ -223,8 +233,9 @@ class _Batch:
         self.run = run
         self.deadline = deadline
         self.checks: deque[UserKey] = deque()
+        self.rechecks: deque[UserKey] = deque()
         self.sends: deque[Chunk] = deque()
-        self.wickr: dict[Future[Any], _Check | _Send] = {}
+        self.wickr: dict[Future[Any], _Check | _Recheck | _Send] = {}
         self.ledger: dict[Future[Any], _Ledger] = {}
 
     def drive(self) -> None:
@@ -246,15 +257,21 @@ class _Batch:
 
     def fill(self) -> None:
         service, deadline = self.service, self.deadline
-        while len(self.wickr) < service._concurrency and (self.sends or self.checks):
-            job: _Check | _Send = _Send(self.sends.popleft()) if self.sends else _Check(self.checks.popleft())
+        while len(self.wickr) < service._concurrency and (self.sends or self.checks or self.rechecks):
+            job: _Check | _Recheck | _Send
+            if self.sends:
+                job = _Send(self.sends.popleft())
+            elif self.rechecks:
+                job = _Recheck(self.rechecks.popleft())
+            else:
+                job = _Check(self.checks.popleft())
             network_id = job.chunk.network_id if isinstance(job, _Send) else job.key.network_id
             blocked = self.run.blocked(network_id)
             if blocked is not None:
                 self.on_wickr(job, blocked)
                 continue
             future: Future[Any]
-            if isinstance(job, _Check):
+            if isinstance(job, _Check | _Recheck):
                 future = service._pool.submit(service._gateway.user_state, network_id, job.key.user_id, deadline)
             else:
                 chunk = job.chunk
@@ -270,11 +287,19 @@ class _Batch:
     def submit_ledger(self, step: str, chunk: Chunk, call: Callable[..., object], *args: object) -> None:
         self.ledger[self.service._ledger_pool.submit(call, *args)] = _Ledger(step, chunk)
 
-    def on_wickr(self, job: _Check | _Send, answer: Future[Any] | WickrError) -> None:
+    def on_wickr(self, job: _Check | _Recheck | _Send, answer: Future[Any] | WickrError) -> None:
         """Hand a Wickr call's answer (or the error that stands for it) to the run."""
         error = answer if isinstance(answer, WickrError) else answer.exception()
         if error is not None and not isinstance(error, WickrError):
             raise error  # a bug, not a Wickr answer: let the invocation fail loudly
+        if isinstance(job, _Recheck):
+            if error is None:
+                assert isinstance(answer, Future)  # noqa: S101 - an answer without error is a future; narrows the type
+                error_or_state: WickrError | UserState = answer.result()
+            else:
+                error_or_state = error
+            self.run.rechecked(job.key, error_or_state)
+            return
         if isinstance(job, _Check):
             if error is not None:
                 self.claim(self.run.check_failed(job.key, error))
@@ -293,6 +318,7 @@ class _Batch:
         attempts = self.run.sent(chunk, receipt)
         if attempts is None:
             return  # perhaps sent: the claim stays for an exact replay
+        self.rechecks.extend(self.run.take_rechecks())
         self.submit_ledger("settle", chunk, ledger.settle, chunk, receipt, attempts, cleanup)
 
     def on_ledger(self, job: _Ledger, future: Future[Any]) -> None:

@@ -46,6 +46,8 @@ class Settings(BaseModel):
     cooldown_hours: Annotated[float, Field(alias="REINVITE_COOLDOWN_HOURS", ge=0)] = 24.0
     max_reinvites: Annotated[int, Field(alias="REINVITE_MAX_ATTEMPTS", ge=1)] = 5
     sweep_only_expired: Annotated[bool, Field(alias="SWEEP_ONLY_EXPIRED")] = False
+    # A swept user whose signed listing is younger than this needs no GetUser (0: every user is checked).
+    sweep_freshness_s: Annotated[float, Field(alias="SWEEP_FRESHNESS_SECONDS", ge=0, le=86_400)] = 900.0
     # The username cache (in the ledger table): its HMAC key's secret (ARN or name) and how long a resolution lasts.
     # Without the table or the secret, or with 0 days, every username is looked up with ListUsers.
     username_hash_key_secret: Annotated[str, Field(alias="USERNAME_HASH_KEY_SECRET")] = ""

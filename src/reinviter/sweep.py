@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, PermanentWickrError, WickrError, WickrNetworkNotFound
+from reinviter.ledger import LedgerUnavailable
+from reinviter.listing import ListingSeal
 from reinviter.models import MAX_USERS_PER_REINVITE, SweepSubset
 from reinviter.observability import logger
 from reinviter.queue import QueueError, ReinviteQueue
@@ -154,12 +156,14 @@ class Sweeper:
         *,
         only_expired: bool = False,
         dry_run: bool = False,
+        seal: ListingSeal | None = None,
     ) -> None:
         self._gateway = gateway
         self._queue = queue
         self._cursors = cursors
         self._only_expired = only_expired
         self._dry_run = dry_run
+        self._seal = seal
 
     def run(self, network_ids: Iterable[str], deadline: Deadline) -> dict[str, NetworkSweep]:
         """Sweep each network in turn until done or the deadline; a failed network does not stop the others.
@@ -241,10 +245,16 @@ class Sweeper:
         self, network_id: str, start: str | None, queue: ReinviteQueue, deadline: Deadline, result: NetworkSweep
     ) -> None:
         # A page is listed only if there is time to queue it and store its cursor after it, so no run ends between.
-        for page, next_token in self._gateway.pending_users(network_id, deadline.earlier(PAGE_TAIL_S), start):
+        pages = self._gateway.pending_users(network_id, deadline.earlier(PAGE_TAIL_S), start)
+        while True:
+            listed_at_ms = self._seal.now_ms() if self._seal is not None else 0  # before the page is asked for
+            found = next(pages, None)
+            if found is None:
+                return
+            page, next_token = found
             selected = [user.user_id for user in page if self._wanted(user)]
             bodies = [
-                {"networkId": network_id, "userIds": selected[index : index + MAX_USERS_PER_REINVITE]}
+                self._body(network_id, selected[index : index + MAX_USERS_PER_REINVITE], listed_at_ms, deadline)
                 for index in range(0, len(selected), MAX_USERS_PER_REINVITE)
             ]
             if not self._dry_run:
@@ -260,6 +270,17 @@ class Sweeper:
             result.users_selected += len(selected)
             if next_token is None:
                 result.finished = True
+
+    def _body(self, network_id: str, user_ids: list[str], listed_at_ms: int, deadline: Deadline) -> dict[str, Any]:
+        """One message: the users, and the seal that spares them a GetUser while the listing is fresh."""
+        body: dict[str, Any] = {"networkId": network_id, "userIds": user_ids}
+        if self._seal is None or self._dry_run:
+            return body
+        try:
+            body["listing"] = self._seal.seal(network_id, user_ids, listed_at_ms, deadline).as_body()
+        except LedgerUnavailable as error:  # unsealed, its users are checked with GetUser: slower, never wrong
+            logger.warning("sweep message not sealed", network_id=network_id, error=str(error))
+        return body
 
     def _wanted(self, user: PendingUser) -> bool:
         return user.invite_expired or not self._only_expired

@@ -9,7 +9,7 @@ import pytest
 from reinviter.deadline import Deadline
 from reinviter.ledger import DynamoLedger, LedgerUnavailable, Policy
 from reinviter.resolution import name_key
-from reinviter.secret_key import MAX_AGE_S, HashKey, SecretKey
+from reinviter.secret_key import FAILURE_PAUSE_S, MAX_AGE_S, HashKey, SecretKey
 
 NEVER = Deadline.never()
 
@@ -56,6 +56,10 @@ def test_a_failed_refresh_is_no_key_until_a_read_succeeds() -> None:
 
     with pytest.raises(LedgerUnavailable, match="EndpointConnectionError"):
         key(NEVER)
+    with pytest.raises(LedgerUnavailable, match="EndpointConnectionError"):
+        key(NEVER)  # not asked again during the pause: a hung Secrets Manager costs one timeout, not one per use
+    assert secrets.reads == 2
+    now[0] += FAILURE_PAUSE_S
     assert key(NEVER).version == "2222"
 
 
