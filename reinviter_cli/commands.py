@@ -12,9 +12,12 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from reinviter.clock import wall_clock
 from reinviter.deadline import Deadline
-from reinviter.ledger import DynamoLedger, LedgerUnavailable, Status, decide, wall_clock
+from reinviter.errors import LedgerUnavailable
+from reinviter.ledger import DynamoLedger
 from reinviter.models import MAX_USERS_PER_REINVITE, UserKey
+from reinviter.policy import Status, decide
 from reinviter.queue import QueueError
 from reinviter.wickr import PendingUser, WickrUser
 from reinviter_cli import ledger_ops

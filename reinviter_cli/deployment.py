@@ -17,8 +17,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from reinviter.ledger import Policy
 from reinviter.pacing import RequestPacer
+from reinviter.policy import Policy
 from reinviter.settings import Settings, SettingsError
 from reinviter.wickr import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, WickrGateway
 from reinviter_cli.problems import Problem, client_error_code

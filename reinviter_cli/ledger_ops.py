@@ -12,19 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from reinviter.ledger import GIVEN_UP_INDEX, LedgerRecord
+from reinviter.cursors import cursor_key
+from reinviter.ledger import GIVEN_UP_INDEX, user_pk
 from reinviter.models import UserKey
+from reinviter.policy import LedgerRecord
 from reinviter_cli.problems import Problem, client_error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 else:
     DynamoDBClient = Any
-
-
-def user_pk(key: UserKey) -> str:
-    """A user's partition key (the layout of reinviter.ledger)."""
-    return f"user#{key.network_id}#{key.user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +88,7 @@ def given_up(client: DynamoDBClient, table: str, network_id: str, region: str) -
 def read_cursor(client: DynamoDBClient, table: str, network_id: str, region: str) -> bool:
     """Whether an unfinished sweep of the network left a cursor (`sweep#<network>`) its next run continues from."""
     try:
-        answer = client.get_item(TableName=table, Key={"pk": {"S": f"sweep#{network_id}"}}, ConsistentRead=True)
+        answer = client.get_item(TableName=table, Key=cursor_key(network_id), ConsistentRead=True)
     except ClientError as error:
         _table_missing(error, table, region)
         raise

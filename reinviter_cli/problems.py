@@ -16,6 +16,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from reinviter.aws_errors import error_code
 from reinviter.errors import WickrAccessError, WickrError, WickrNetworkNotFound
 
 ACCESS_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "ForbiddenError"})
@@ -30,9 +31,7 @@ class Problem(click.ClickException):
     exit_code = 1
 
 
-def client_error_code(error: ClientError) -> str:
-    """The error code of an AWS answer ('' when it has none)."""
-    return str(error.response.get("Error", {}).get("Code", ""))
+client_error_code = error_code  # the function's own reader of AWS error codes
 
 
 @contextmanager

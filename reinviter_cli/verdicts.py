@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reinviter.batch import SKIP_REASONS
-from reinviter.ledger import Decision, LedgerRecord, Policy, Status
 from reinviter.models import UserState
+from reinviter.policy import Decision, LedgerRecord, Policy, Status
 from reinviter.wickr import WickrUser
 from reinviter_cli.render import relative, when
 

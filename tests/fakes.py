@@ -10,10 +10,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reinviter.deadline import Deadline
-from reinviter.errors import RetryableWickrError, WickrError
-from reinviter.ledger import LedgerRecord, LedgerUnavailable, Policy
+from reinviter.errors import LedgerUnavailable, RetryableWickrError, WickrError
 from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserState
 from reinviter.planning import Chunk
+from reinviter.policy import LedgerRecord, Policy
 from reinviter.resolution import NameKey
 
 # A fault for the next ledger call: "fail" (not applied, the caller sees an error) or "lose" (applied, its answer

@@ -11,13 +11,22 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, PermanentWickrError, WickrAccessError, WickrError, WickrNetworkNotFound
+from reinviter.errors import (
+    DeadlineReached,
+    LedgerDeadline,
+    LedgerUnavailable,
+    PermanentWickrError,
+    WickrAccessError,
+    WickrError,
+    WickrNetworkNotFound,
+)
 from reinviter.intake import Request
-from reinviter.ledger import Ledger, LedgerDeadline, LedgerRecord, LedgerUnavailable, Policy, Status, decide
 from reinviter.models import ReinviteReceipt, UserKey, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import Chunk, ChunkPlanner, Requester
+from reinviter.policy import LedgerRecord, Policy, Status, decide
+from reinviter.ports import Ledger
 from reinviter.resolution import Directory
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims

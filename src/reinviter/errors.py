@@ -1,4 +1,4 @@
-"""Our one error hierarchy: every Wickr failure is translated into one of these in `wickr.py` alone."""
+"""Our one error hierarchy: Wickr failures (translated in `wickr.py` alone) and the stores' (`dynamo.py`)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ class WickrNetworkNotFound(PermanentWickrError):  # noqa: N818 - reads as the ev
 
 class UsernameTooBroad(PermanentWickrError):  # noqa: N818 - reads as the state it reports
     """ListUsers' username filter matched more users than a lookup reads: the exact match could not be told apart."""
+
+
+class LedgerUnavailable(Exception):  # noqa: N818 - reads as the state it reports
+    """DynamoDB (or the stack's key) gave no usable answer in time. For a write, whether it was applied is unknown."""
+
+
+class LedgerDeadline(LedgerUnavailable):
+    """No time was left to start (or retry) the request before the deadline."""

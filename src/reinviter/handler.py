@@ -14,19 +14,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from reinviter import tracing
+from reinviter.clock import current_time
+from reinviter.cursors import DynamoCursors
 from reinviter.deadline import Deadline
+from reinviter.dynamo import DYNAMODB_CONFIG
 from reinviter.intake import EventShapeError, read_records, sqs_records
-from reinviter.ledger import LEDGER_CONFIG, DynamoCursors, DynamoLedger, DynamoNameCache, current_time
+from reinviter.ledger import DynamoLedger
 from reinviter.listing import ListingSeal
 from reinviter.models import Verdict
+from reinviter.name_cache import DynamoNameCache
 from reinviter.observability import Metric, NetworkMetric, emit, emit_network, logger, metrics
 from reinviter.pacing import RequestPacer
+from reinviter.ports import Cursors, NameCache, NoCursors, NoNameCache
 from reinviter.queue import ReinviteQueue, sqs_client
-from reinviter.resolution import NameCache, NoNameCache
 from reinviter.secret_key import SECRET_CONFIG, SecretKey
 from reinviter.service import ReinviteService
 from reinviter.settings import Settings, get_settings
-from reinviter.sweep import Cursors, NoCursors, SweepConfigError, Sweeper, SweepInputError, networks_to_sweep
+from reinviter.sweep import SweepConfigError, Sweeper, SweepInputError, networks_to_sweep
 from reinviter.wickr import WickrGateway, wickr_client
 
 # The sweep's cursors: short timeouts, so a hung request cannot hold the invocation (botocore's default is 60 s).
@@ -74,9 +78,14 @@ def container() -> Container:
     if settings.ledger_table:
         cursors = DynamoCursors(boto3.client("dynamodb", config=CURSORS_CONFIG), settings.ledger_table)
         # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
-        ledger = DynamoLedger(boto3.client("dynamodb", config=LEDGER_CONFIG), settings.ledger_table, settings.policy)
+        ledger = DynamoLedger(boto3.client("dynamodb", config=DYNAMODB_CONFIG), settings.ledger_table, settings.policy)
         if settings.username_cache and key is not None:
-            names = DynamoNameCache(ledger, settings.ledger_table, key, settings.username_cache_days * 86400.0)
+            names = DynamoNameCache(
+                boto3.client("dynamodb", config=DYNAMODB_CONFIG),  # its own client: each adapter owns one
+                settings.ledger_table,
+                key,
+                settings.username_cache_days * 86400.0,
+            )
     if not settings.username_cache:
         logger.info("resolution cache off: every name is looked up with ListUsers")
     service = ReinviteService(

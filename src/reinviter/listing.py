@@ -17,8 +17,8 @@ import hmac
 from collections.abc import Callable, Iterable, Sequence
 
 from reinviter.deadline import Deadline
+from reinviter.errors import LedgerUnavailable
 from reinviter.intake import Request
-from reinviter.ledger import LedgerUnavailable
 from reinviter.models import Listing
 from reinviter.secret_key import HashKey
 

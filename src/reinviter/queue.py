@@ -19,6 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class ReinviteQueue:
             try:
                 answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             except ClientError as error:
-                problem = str(error.response.get("Error", {}).get("Code", "ClientError"))
+                problem = error_code(error) or "ClientError"
                 continue
             except BotoCoreError as error:
                 problem = type(error).__name__

@@ -13,11 +13,9 @@ and metric names an entry by its place, `usernames[3]` of its message.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from reinviter.deadline import Deadline
 from reinviter.intake import Request
 from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdict
 
@@ -84,33 +82,6 @@ def match(listed: Iterable[ListedUser], key: NameKey) -> Resolution:
         return UserOutcome(Verdict.FAILED, f"ambiguous username: {len(exact)} users match it exactly")
     (user,) = exact.values()
     return Found(user.user_id, user.state)
-
-
-class NameCache(Protocol):
-    """Resolutions remembered across invocations (`ledger.DynamoNameCache` in production)."""
-
-    def read(self, keys: Sequence[NameKey], deadline: Deadline) -> dict[NameKey, str]:
-        """The remembered user ids of these usernames (a miss is simply absent)."""
-
-    def remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
-        """Remember these resolutions (best effort: a failure costs a lookup next time, nothing else)."""
-
-    def forget(self, keys: Sequence[NameKey], deadline: Deadline) -> None:
-        """Drop these resolutions: Wickr no longer knows the ids they remembered."""
-
-
-class NoNameCache:
-    """No table: every username is looked up."""
-
-    def read(self, keys: Sequence[NameKey], deadline: Deadline) -> dict[NameKey, str]:
-        """Nothing is remembered."""
-        return {}
-
-    def remember(self, resolved: dict[NameKey, str], deadline: Deadline) -> None:
-        """Nothing to remember it in."""
-
-    def forget(self, keys: Sequence[NameKey], deadline: Deadline) -> None:
-        """Nothing to forget."""
 
 
 @dataclass(slots=True)

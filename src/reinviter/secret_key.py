@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
-from reinviter.ledger import CALL_BUDGET_S, LedgerDeadline, LedgerUnavailable
+from reinviter.dynamo import CALL_BUDGET_S
+from reinviter.errors import LedgerDeadline, LedgerUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -96,7 +98,7 @@ class SecretKey:
             answer = self._client().get_secret_value(SecretId=self._secret_id)
             value, version = answer.get("SecretString", ""), answer.get("VersionId", "")
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "ClientError")
+            code = error_code(error) or "ClientError"
             raise LedgerUnavailable(f"username hash key: {code}") from error
         except BotoCoreError as error:
             raise LedgerUnavailable(f"username hash key: {type(error).__name__}") from error

@@ -12,35 +12,21 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from reinviter.batch import BatchRun
+from reinviter.clock import current_time
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, UsernameTooBroad, WickrError, WickrNetworkNotFound
+from reinviter.errors import DeadlineReached, LedgerUnavailable, UsernameTooBroad, WickrError, WickrNetworkNotFound
 from reinviter.intake import Request
-from reinviter.ledger import Ledger, LedgerUnavailable, NoLedger, Policy, current_time
 from reinviter.listing import ListingSeal
 from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import Chunk
-from reinviter.resolution import Directory, Found, NameCache, NameKey, NoNameCache, match, normalise
-
-
-class WickrPort(Protocol):
-    """The Wickr calls the core makes (`wickr.WickrGateway` in production)."""
-
-    def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
-        """GetUser, reduced to what decides a reinvite."""
-
-    def user(self, network_id: str, user_id: str, deadline: Deadline) -> ListedUser | None:
-        """GetUser, reduced to the state and the username (None: no such user)."""
-
-    def reinvite(self, network_id: str, user_ids: list[str], client_token: str, deadline: Deadline) -> ReinviteReceipt:
-        """One BatchReinviteUser call."""
-
-    def users_by_username(self, network_id: str, username: str, deadline: Deadline) -> list[ListedUser]:
-        """ListUsers with its username filter, every page (the match may be partial)."""
+from reinviter.policy import Policy
+from reinviter.ports import Ledger, NameCache, NoLedger, NoNameCache, WickrPort
+from reinviter.resolution import Directory, Found, NameKey, match, normalise
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from reinviter.ledger import Policy
+from reinviter.policy import Policy
 
 NETWORK_ID_PATTERN = re.compile(r"^[0-9]{8}$")
 

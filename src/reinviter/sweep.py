@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
-from reinviter.errors import DeadlineReached, PermanentWickrError, WickrError, WickrNetworkNotFound
-from reinviter.ledger import LedgerUnavailable
+from reinviter.errors import DeadlineReached, LedgerUnavailable, PermanentWickrError, WickrError, WickrNetworkNotFound
 from reinviter.listing import ListingSeal
 from reinviter.models import MAX_USERS_PER_REINVITE, SweepSubset
 from reinviter.observability import logger
+from reinviter.ports import Cursors
 from reinviter.queue import QueueError, ReinviteQueue
 from reinviter.wickr import PendingUser, WickrGateway
 
@@ -37,33 +38,6 @@ class SweepConfigError(ValueError):
 
 class SweepInputError(ValueError):
     """The scheduled input names something the function may not sweep."""
-
-
-class Cursors(Protocol):
-    """Where each network's unfinished sweep continues."""
-
-    def load(self, network_id: str) -> str | None:
-        """The stored next token, if any."""
-
-    def save(self, network_id: str, token: str) -> None:
-        """Store the next token."""
-
-    def delete(self, network_id: str) -> None:
-        """Forget the network's cursor."""
-
-
-class NoCursors:
-    """No ledger table: every run starts from the beginning (and a run cut short is not resumed)."""
-
-    def load(self, network_id: str) -> str | None:
-        """Nothing stored."""
-        return None
-
-    def save(self, network_id: str, token: str) -> None:
-        """Nothing to store."""
-
-    def delete(self, network_id: str) -> None:
-        """Nothing to delete."""
 
 
 @dataclass(slots=True)
@@ -141,7 +115,7 @@ def networks_to_sweep(event: Any, allowed: Sequence[str]) -> list[str]:
 
 def _aws_error(error: ClientError | BotoCoreError) -> str:
     if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+        return error_code(error) or "ClientError"
     return type(error).__name__
 
 

@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from reinviter import tracing
+from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
 from reinviter.errors import (
     DeadlineReached,
@@ -480,7 +481,7 @@ def _translate(operation: str, raw: ClientError | BotoCoreError | _IncompleteAns
         return MalformedAnswer(f"{operation}: malformed answer ({raw})", code="MalformedAnswer")
     if isinstance(raw, ClientError):
         status = int(raw.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-        code = raw.response.get("Error", {}).get("Code", "") or "Unknown"
+        code = error_code(raw) or "Unknown"
         message = f"{operation} answered {status} {code}"  # Wickr's own text never leaves `_scrub_error`
         if status in RETRYABLE_STATUSES:
             return RetryableWickrError(message, code=code, status=status)

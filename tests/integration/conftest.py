@@ -106,7 +106,7 @@ def drain(sqs: Any, queue_url: str, handler: Handler, *, max_batches: int = 100)
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The ledger's wall clock, held still and moved by the test (`clock[0] += seconds`)."""
     now = [1_800_000_000.0]
-    monkeypatch.setattr("reinviter.ledger.wall_clock", lambda: now[0])
+    monkeypatch.setattr("reinviter.clock.wall_clock", lambda: now[0])
     return now
 
 

@@ -75,7 +75,7 @@ def test_finding_1_a_full_batch_with_the_ledger_reinvites_each_user_once(  # noq
 def test_finding_2_a_replay_refused_by_429s_is_never_released(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], crash_in_next_settle: None
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.policy import CLAIM_LEASE_S
 
     with pytest.raises(RuntimeError, match="injected"):
         _invoke([sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001"]}, message_id="m-1")])
@@ -131,7 +131,7 @@ def test_finding_3_a_settle_whose_answer_was_lost_counts_the_attempt_once(
 def test_finding_4_a_dynamodb_that_never_answers_cannot_hold_the_invocation(
     emulator: WickrEmulator, ledger_table: str, proxy: Faults, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from reinviter.ledger import CALL_BUDGET_S
+    from reinviter.dynamo import CALL_BUDGET_S
 
     proxy.hang["BatchGetItem"] = None
     remaining_ms = 3_000 + int(CALL_BUDGET_S * 1000) + 1_000  # the margin, one attempt's budget, and a second
@@ -177,7 +177,7 @@ def test_finding_3_a_take_over_whose_answer_was_lost_still_replays_once(  # noqa
     crash_in_next_settle: None,
     proxy: Faults,
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.policy import CLAIM_LEASE_S
 
     with pytest.raises(RuntimeError, match="injected"):
         _invoke([sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001", "1002"]}, message_id="m-1")])

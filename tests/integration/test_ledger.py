@@ -117,8 +117,9 @@ def test_two_claims_on_the_same_users_admit_only_the_first(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any
 ) -> None:
     from reinviter.deadline import Deadline
-    from reinviter.ledger import DynamoLedger, Policy
+    from reinviter.ledger import DynamoLedger
     from reinviter.planning import Chunk
+    from reinviter.policy import Policy
 
     ledger = DynamoLedger(dynamodb, ledger_table, Policy(cooldown_s=86400, max_attempts=5))
     first = ledger.claim(Chunk(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
@@ -156,7 +157,7 @@ def test_concurrent_invocations_naming_the_same_users_reinvite_each_once(
 def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_nothing_twice(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], crash_in_next_settle: None
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.policy import CLAIM_LEASE_S
 
     with pytest.raises(RuntimeError, match="injected"):
         _reinvite(["1001", "1002"], "m-1")
@@ -183,7 +184,7 @@ def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_
 def test_a_crash_before_the_wickr_call_is_replayed_and_sends_once(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.policy import CLAIM_LEASE_S
     from reinviter.wickr import WickrGateway
 
     real_reinvite = WickrGateway.reinvite
@@ -209,7 +210,7 @@ def test_a_crash_before_the_wickr_call_is_replayed_and_sends_once(
 def test_a_live_claim_holds_other_requests_off_and_a_stale_one_never_blocks_for_good(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float]
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.policy import CLAIM_LEASE_S
 
     # Left by an invocation that died: its call never reached Wickr (Wickr has not seen the token).
     dynamodb.put_item(

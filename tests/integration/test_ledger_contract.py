@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from reinviter.deadline import Deadline
-from reinviter.ledger import Ledger, LedgerRecord, Policy, Status, decide
 from reinviter.models import ReinviteReceipt, UserKey
 from reinviter.planning import Chunk
+from reinviter.policy import LedgerRecord, Policy, Status, decide
+from reinviter.ports import Ledger
 from tests.fakes import InMemoryLedger
 from tests.ledger_schema import create_ledger_table
 

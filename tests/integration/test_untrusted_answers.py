@@ -153,7 +153,7 @@ def test_a_reinvite_whose_answer_was_garbled_or_lost_keeps_its_claim_and_is_repl
     capsys: pytest.CaptureFixture[str],
     fault: str,
 ) -> None:
-    from reinviter.ledger import CLAIM_LEASE_S
+    from reinviter.policy import CLAIM_LEASE_S
 
     if fault == "truncate":
         faults.truncate["BatchReinviteUser"] = None

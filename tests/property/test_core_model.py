@@ -24,12 +24,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from reinviter.batch import BatchRun
 from reinviter.deadline import Deadline
-from reinviter.errors import WickrError
+from reinviter.errors import LedgerUnavailable, WickrError
 from reinviter.intake import Request
-from reinviter.ledger import LedgerUnavailable, Policy
 from reinviter.models import ReinviteReceipt, UserKey, UserState
 from reinviter.observability import logger
 from reinviter.planning import Chunk
+from reinviter.policy import Policy
 from reinviter.resolution import Directory, Found, name_key
 from tests.fakes import FakeWickr, InMemoryLedger, retryable
 

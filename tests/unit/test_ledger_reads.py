@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from reinviter.deadline import Deadline
-from reinviter.ledger import DynamoLedger, LedgerUnavailable, Policy
+from reinviter.errors import LedgerUnavailable
+from reinviter.ledger import DynamoLedger
 from reinviter.models import UserKey
+from reinviter.policy import Policy
 
 TABLE = "ledger"
 KEYS = [UserKey("12345678", str(1001 + n)) for n in range(3)]

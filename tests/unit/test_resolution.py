@@ -9,9 +9,9 @@ import pytest
 from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, UsernameTooBroad, WickrAccessError
 from reinviter.intake import Request
-from reinviter.ledger import Policy
 from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric
+from reinviter.policy import Policy
 from reinviter.resolution import UNKNOWN, Directory, Found, match, name_key
 from reinviter.service import ReinviteService
 from tests.fakes import FakeWickr, InMemoryLedger, InMemoryNameCache

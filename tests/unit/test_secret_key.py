@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reinviter.deadline import Deadline
-from reinviter.ledger import DynamoLedger, LedgerUnavailable, Policy
+from reinviter.errors import LedgerUnavailable
 from reinviter.resolution import name_key
 from reinviter.secret_key import FAILURE_PAUSE_S, MAX_AGE_S, HashKey, SecretKey
 
@@ -64,10 +64,10 @@ def test_a_failed_refresh_is_no_key_until_a_read_succeeds() -> None:
 
 
 def test_one_username_in_two_networks_gives_unrelated_digests_under_a_versioned_key() -> None:
-    from reinviter.ledger import DynamoNameCache
+    from reinviter.name_cache import DynamoNameCache
 
     cache = DynamoNameCache(
-        DynamoLedger(None, "t", Policy(3600.0, 5)),  # type: ignore[arg-type]  # no request is made
+        None,  # type: ignore[arg-type]  # no request is made
         "t",
         lambda _deadline: HashKey(b"k" * 64, "v1"),
         86400.0,

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from reinviter.deadline import Deadline
 from reinviter.intake import Request
-from reinviter.ledger import Policy
 from reinviter.models import UserKey, UserState, Verdict
+from reinviter.policy import Policy
 from reinviter.service import ReinviteService
 from tests.fakes import FakeWickr, InMemoryLedger
 
