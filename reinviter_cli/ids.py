@@ -11,8 +11,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-USER_ID = re.compile(r"[0-9]{1,10}", re.ASCII)  # the Wickr model's pattern (reinviter.models.UserId)
-NETWORK_ID = re.compile(r"[0-9]{8}", re.ASCII)
+from reinviter.models import NETWORK_ID_PATTERN, USER_ID_PATTERN
+
+USER_ID = re.compile(USER_ID_PATTERN, re.ASCII)  # the function's own patterns (reinviter.models)
+NETWORK_ID = re.compile(NETWORK_ID_PATTERN, re.ASCII)
 ID_HEADERS = frozenset({"user_id", "userid", "user id"})
 NETWORK_HEADERS = frozenset({"network_id", "networkid", "network id"})
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from reinviter.batch import SKIP_REASONS
-from reinviter.models import UserState
+from reinviter.models import SKIP_REASONS, UserState
 from reinviter.policy import Decision, LedgerRecord, Policy, Status
 from reinviter.wickr import WickrUser
 from reinviter_cli.render import relative, when

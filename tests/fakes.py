@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from reinviter.deadline import Deadline
 from reinviter.errors import LedgerUnavailable, RetryableWickrError, WickrError
 from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserState
-from reinviter.planning import Chunk
+from reinviter.planning import ReinviteCall
 from reinviter.policy import LedgerRecord, Policy
 from reinviter.resolution import NameKey
 
@@ -37,7 +37,7 @@ class InMemoryLedger:
         return {key: self.records[key] for key in keys if key in self.records}
 
     def claim(
-        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         fault = self._before("claim")
         now = self.clock()
@@ -68,7 +68,7 @@ class InMemoryLedger:
         self._after(fault)
         return {}
 
-    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
         fault = self._before("take over")
         now = self.clock()
         taken = all(
@@ -84,7 +84,7 @@ class InMemoryLedger:
         return taken
 
     def settle(
-        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         fault = self._before("settle")
         now = self.clock()
@@ -110,7 +110,7 @@ class InMemoryLedger:
         self._after(fault)
         return reached
 
-    def release(self, chunk: Chunk, deadline: Deadline) -> None:
+    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
         fault = self._before("release")
         if all(self._token(key) == chunk.token for key in chunk.users()):
             for key in chunk.users():

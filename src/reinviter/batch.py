@@ -21,23 +21,18 @@ from reinviter.errors import (
     WickrNetworkNotFound,
 )
 from reinviter.intake import Request
-from reinviter.models import ReinviteReceipt, UserKey, UserState, Verdict
+from reinviter.models import SKIP_REASONS, ReinviteReceipt, UserKey, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
-from reinviter.planning import Chunk, ChunkPlanner, Requester
+from reinviter.planning import CallPlanner, ReinviteCall, Requester
 from reinviter.policy import LedgerRecord, Policy, Status, decide
 from reinviter.ports import Ledger
-from reinviter.resolution import Directory
+from reinviter.resolution import Resolutions
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
 # BatchReinviteUser's answers for a user who is no longer pending (fixed codes, wickr.py): for a user whose check was a
 # sweep's listing, not a GetUser, they may only mean the user changed since the listing. One GetUser confirms it.
 CHANGED_SINCE_LISTING = frozenset({"not pending", "suspended", "not found"})
-SKIP_REASONS = {
-    UserState.ACTIVE: "active",
-    UserState.SUSPENDED: "suspended",
-    UserState.NOT_FOUND: "not found",
-}
 
 
 class BatchRun:
@@ -52,12 +47,12 @@ class BatchRun:
         *,
         use_ledger: bool,
         dry_run: bool = False,
-        directory: Directory | None = None,
+        directory: Resolutions | None = None,
         outcomes: Outcomes | None = None,
         fresh_listings: frozenset[int] = frozenset(),
     ) -> None:
         self.requests = list(requests)
-        self.directory = directory if directory is not None else Directory()
+        self.directory = directory if directory is not None else Resolutions()
         self.outcomes = outcomes if outcomes is not None else Outcomes()
         self._ledger = ledger
         self._policy = policy
@@ -76,7 +71,7 @@ class BatchRun:
         self.users = list(requesters)
         self._requested = set(self.users)
         salts = {str(position): request.message_id for position, request in enumerate(self.requests)}
-        self._planner = ChunkPlanner(dict(requesters), per_message=not use_ledger, owners=owners, salts=salts)
+        self._planner = CallPlanner(dict(requesters), per_message=not use_ledger, owners=owners, salts=salts)
         self._records: dict[UserKey, LedgerRecord] = {}
         self._replays: set[str] = set()
         self._claim_rounds: dict[str, int] = {}
@@ -97,7 +92,7 @@ class BatchRun:
         self._rechecks: list[UserKey] = []
 
     # -- ledger read --------------------------------------------------------------------------------------------
-    def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[Chunk]]:
+    def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[ReinviteCall]]:
         """Read every user's record before any Wickr call: the users to check, and the stale claims to replay."""
         try:
             self._records = self._ledger.read(self.users, deadline)
@@ -123,7 +118,7 @@ class BatchRun:
                 logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
         return to_check, [chunk for token, keys in stale.items() if (chunk := self._take_over(token, keys, deadline))]
 
-    def _take_over(self, token: str, requested: list[UserKey], deadline: Deadline) -> Chunk | None:
+    def _take_over(self, token: str, requested: list[UserKey], deadline: Deadline) -> ReinviteCall | None:
         """A stale claim: its call may or may not have reached Wickr; replaying it exactly is safe either way."""
         network_id = requested[0].network_id
         record = self._records[requested[0]]
@@ -137,7 +132,7 @@ class BatchRun:
         if self._dry_run:
             self.outcomes.record(requested, Verdict.SKIPPED, "stale claim (a dry run does not replay it)")
             return None
-        chunk = Chunk(network_id, tuple(key.user_id for key in holding), token)
+        chunk = ReinviteCall(network_id, tuple(key.user_id for key in holding), token)
         try:
             taken = self._ledger.take_over(chunk, deadline)
         except LedgerUnavailable as error:
@@ -151,7 +146,7 @@ class BatchRun:
         return chunk
 
     # -- GetUser answers ----------------------------------------------------------------------------------------
-    def checked(self, key: UserKey, state: UserState) -> list[Chunk]:
+    def checked(self, key: UserKey, state: UserState) -> list[ReinviteCall]:
         """GetUser (or ListUsers, for a username) answered: the calls that became full because of it, to claim."""
         self.outcomes.count(Metric.USERS_CHECKED)
         if state is UserState.PENDING:
@@ -159,20 +154,20 @@ class BatchRun:
         self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
         return self._to_claim(self._planner.settled(key, spoils=False))
 
-    def check_failed(self, key: UserKey, error: WickrError) -> list[Chunk]:
+    def check_failed(self, key: UserKey, error: WickrError) -> list[ReinviteCall]:
         """GetUser gave no answer: the user fails (its message is retried)."""
         self._trip(key.network_id, error)
         self.outcomes.record([key], _verdict(error), f"GetUser: {error.code or error}")
         return self._to_claim(self._planner.settled(key, spoils=True))
 
-    def flush(self) -> list[Chunk]:
+    def flush(self) -> list[ReinviteCall]:
         """Every check is in: the partly filled calls, to claim."""
         held_back = self._planner.spoiled()
         self.outcomes.record(held_back, Verdict.UNFINISHED, "held back: another user of its message was not checked")
         return self._to_claim(self._planner.flush())
 
     # -- claims -------------------------------------------------------------------------------------------------
-    def _to_claim(self, plan: list[Chunk]) -> list[Chunk]:
+    def _to_claim(self, plan: list[ReinviteCall]) -> list[ReinviteCall]:
         if not self._dry_run:
             return plan
         for chunk in plan:
@@ -185,13 +180,13 @@ class BatchRun:
             )
         return []
 
-    def seen(self, chunk: Chunk) -> dict[UserKey, LedgerRecord | None]:
+    def seen(self, chunk: ReinviteCall) -> dict[UserKey, LedgerRecord | None]:
         """The records a claim of this call expects (as read, or as a refusal showed them)."""
         return {key: self._records.get(key) for key in chunk.users()}
 
     def claimed(
-        self, chunk: Chunk, answer: Mapping[UserKey, LedgerRecord | None] | LedgerUnavailable
-    ) -> tuple[Chunk | None, Chunk | None]:
+        self, chunk: ReinviteCall, answer: Mapping[UserKey, LedgerRecord | None] | LedgerUnavailable
+    ) -> tuple[ReinviteCall | None, ReinviteCall | None]:
         """The ledger answered a claim: (the call to send, or None; a smaller call to claim instead, or None)."""
         if isinstance(answer, LedgerUnavailable):
             # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
@@ -226,7 +221,7 @@ class BatchRun:
         return None, smaller
 
     # -- BatchReinviteUser answers ------------------------------------------------------------------------------
-    def sent(self, chunk: Chunk, receipt: ReinviteReceipt) -> dict[UserKey, int] | None:
+    def sent(self, chunk: ReinviteCall, receipt: ReinviteReceipt) -> dict[UserKey, int] | None:
         """Wickr answered the call: report the requested users; returns the attempt counts its settle needs.
 
         None: the answer does not account for every member (the gateway refuses such answers; this guards the
@@ -264,7 +259,7 @@ class BatchRun:
         self.outcomes.record([key], Verdict.SKIPPED, reason)
         logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
 
-    def settled(self, chunk: Chunk, answer: list[UserKey] | LedgerUnavailable) -> None:
+    def settled(self, chunk: ReinviteCall, answer: list[UserKey] | LedgerUnavailable) -> None:
         """The ledger answered a settle: count and log who reached the attempt cap."""
         if isinstance(answer, LedgerUnavailable):
             # The claim stays; its replay after the lease gets Wickr's stored answer and settles it then.
@@ -276,7 +271,7 @@ class BatchRun:
         for key in answer:
             logger.warning("user given up", network_id=key.network_id, user_id=key.user_id)
 
-    def send_failed(self, chunk: Chunk, error: WickrError) -> bool:
+    def send_failed(self, chunk: ReinviteCall, error: WickrError) -> bool:
         """The call gave no answer. True: release it (it certainly never reached Wickr, and it is not a replay)."""
         self._trip(chunk.network_id, error)
         if error.maybe_sent:
@@ -286,7 +281,7 @@ class BatchRun:
         self.outcomes.record(requested, _verdict(error), f"BatchReinviteUser: {error.code or error}")
         return chunk.token not in self._replays
 
-    def _maybe_sent(self, chunk: Chunk, reason: str) -> None:
+    def _maybe_sent(self, chunk: ReinviteCall, reason: str) -> None:
         """Wickr may have invited these users: keep the claim, fail the messages; their retry replays the call."""
         self.outcomes.record([key for key in chunk.users() if key in self._requested], Verdict.MAYBE_SENT, reason)
         logger.warning(
@@ -297,7 +292,7 @@ class BatchRun:
         )
 
     @staticmethod
-    def released(chunk: Chunk, answer: LedgerUnavailable | None) -> None:
+    def released(chunk: ReinviteCall, answer: LedgerUnavailable | None) -> None:
         """The ledger answered a release; a failed one only delays the users until the lease ends."""
         if answer is not None:
             logger.warning("ledger release failed", network_id=chunk.network_id, error=str(answer))

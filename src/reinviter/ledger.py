@@ -23,7 +23,7 @@ from reinviter.deadline import Deadline
 from reinviter.dynamo import DynamoRequests, TransactionCancelled, number
 from reinviter.errors import LedgerUnavailable
 from reinviter.models import ReinviteReceipt, UserKey
-from reinviter.planning import Chunk
+from reinviter.planning import ReinviteCall
 from reinviter.policy import LedgerRecord, Policy
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class DynamoLedger:
         return {by_pk[item["pk"]["S"]]: LedgerRecord.from_item(item) for item in items}
 
     def claim(
-        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         """One transaction: every user unclaimed (or claimed by this very call), out of cooldown, attempts as seen."""
         now = self._clock()
@@ -122,7 +122,7 @@ class DynamoLedger:
             }
         return {}
 
-    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
         """Extend a stale claim's lease on all its members at once; its own earlier extension counts as taken.
 
         The taker marks the claim with a fresh id, so a retry of this very request (its answer lost) is recognised
@@ -151,7 +151,7 @@ class DynamoLedger:
         return True
 
     def settle(
-        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         """One transaction: successful users count an attempt and start their cooldown, the others lose the claim."""
         now = self._clock()
@@ -189,7 +189,7 @@ class DynamoLedger:
             return [key for key in given_up if key in applied]
         return given_up
 
-    def release(self, chunk: Chunk, deadline: Deadline) -> None:
+    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
         """Free the users of a call that certainly never reached Wickr, where the claim is still this call's."""
         values = {":token": {"S": chunk.token}}
         actions = [self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values) for key in chunk.users()]
@@ -219,7 +219,7 @@ class DynamoLedger:
             action["ExpressionAttributeNames"] = names
         return {"Update": action}
 
-    def _transact(self, step: str, chunk: Chunk, actions: list[dict[str, Any]], deadline: Deadline) -> None:
+    def _transact(self, step: str, chunk: ReinviteCall, actions: list[dict[str, Any]], deadline: Deadline) -> None:
         # DynamoDB answers a repeated token once for 10 minutes; the step keeps one call's writes apart (36 chars).
         # A take-over has no token of its own: a second taker of the same claim must not get the first one's answer.
         request: dict[str, Any] = {"TransactItems": actions}

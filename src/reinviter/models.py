@@ -24,8 +24,11 @@ from pydantic import (
 # Limits of the Wickr model (botocore checks only the network id's length, so we check the rest ourselves).
 MAX_USERS_PER_REINVITE = 50
 MAX_USERNAME_LENGTH = 256
-NetworkId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")]
-UserId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}$")]
+# The Wickr model's id patterns: said once here, used by the message schema, the settings and the operators' tools.
+NETWORK_ID_PATTERN = r"^[0-9]{8}$"
+USER_ID_PATTERN = r"^[0-9]{1,10}$"
+NetworkId = Annotated[str, StringConstraints(pattern=NETWORK_ID_PATTERN)]
+UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 RECEIVE_COUNT = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
 # Whitespace (Zs, Zl, Zp), control (Cc), format (Cf: zero-width and direction marks) and lone surrogates (Cs): none
 # belongs in a username, and each would make two requests for one person look different, or not encode at all.
@@ -133,6 +136,14 @@ class UserState(enum.Enum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     NOT_FOUND = "not_found"
+
+
+# Why a user in each state is not reinvited: the reason logged and reported (and what the operators' tools print).
+SKIP_REASONS = {
+    UserState.ACTIVE: "active",
+    UserState.SUSPENDED: "suspended",
+    UserState.NOT_FOUND: "not found",
+}
 
 
 class Verdict(enum.Enum):

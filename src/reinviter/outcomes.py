@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from reinviter.intake import Request
 from reinviter.models import UserKey, UserOutcome, Verdict
 from reinviter.observability import Metric, logger
-from reinviter.resolution import Directory, NameKey
+from reinviter.resolution import NameKey, Resolutions
 
 # When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message
 # is never reported done on the strength of a weaker verdict.
@@ -86,14 +86,14 @@ class Outcomes:
         """Count a metric that is not a verdict (users checked, users given up)."""
         self._report.counts[metric] += amount
 
-    def finish(self, requests: Iterable[Request], directory: Directory | None = None) -> BatchReport:
+    def finish(self, requests: Iterable[Request], directory: Resolutions | None = None) -> BatchReport:
         """Each message's result: failed if any of its entries asks for a retry. Logs one line a message.
 
         An entry is a user id, or a username by its place (`usernames[3]`): the user it resolved to, or its own
         outcome (unknown, ambiguous, not looked up).
         """
         report = self._report
-        directory = directory if directory is not None else Directory()
+        directory = directory if directory is not None else Resolutions()
         report.unresolved = directory.unresolved()
         for request in requests:
             verdicts: Counter[Verdict] = Counter()

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Chunk:
+class ReinviteCall:
     """One BatchReinviteUser call: its network, its users (at most 50) and its idempotency token."""
 
     network_id: str
@@ -67,7 +67,7 @@ def _by_id(user_id: str) -> tuple[int, str]:
 
 
 @dataclass(slots=True)
-class ChunkPlanner:
+class CallPlanner:
     """Turns confirmed-pending users into calls as they are confirmed.
 
     `requesters` names, for each user, the requests that asked for it (in batch order). `per_message` is the
@@ -92,7 +92,7 @@ class ChunkPlanner:
             for key in keys:
                 self._owners_of[key].append(owner)
 
-    def chunk(self, keys: Sequence[UserKey], salt: Iterable[str] | None = None) -> Chunk:
+    def chunk(self, keys: Sequence[UserKey], salt: Iterable[str] | None = None) -> ReinviteCall:
         """One call for these users of one network (at most 50), its token from their requesters (or `salt`)."""
         network_id = keys[0].network_id
         if any(key.network_id != network_id for key in keys):
@@ -100,9 +100,9 @@ class ChunkPlanner:
         user_ids = sorted((key.user_id for key in keys), key=_by_id)
         if salt is None:
             salt = {requester.salt() for key in keys for requester in self.requesters.get(key, ())}
-        return Chunk(network_id, tuple(user_ids), client_token(network_id, user_ids, salt))
+        return ReinviteCall(network_id, tuple(user_ids), client_token(network_id, user_ids, salt))
 
-    def confirmed(self, key: UserKey) -> list[Chunk]:
+    def confirmed(self, key: UserKey) -> list[ReinviteCall]:
         """A user GetUser found pending: the calls that are now full."""
         if self.per_message:
             plan = []
@@ -117,7 +117,7 @@ class ChunkPlanner:
         self._pending[key.network_id] = []
         return [self.chunk([UserKey(key.network_id, user_id) for user_id in pending])]
 
-    def settled(self, key: UserKey, *, spoils: bool) -> list[Chunk]:
+    def settled(self, key: UserKey, *, spoils: bool) -> list[ReinviteCall]:
         """A user that will not be sent (skipped, or its check failed when `spoils`): the calls now complete."""
         if not self.per_message:
             return []
@@ -133,7 +133,7 @@ class ChunkPlanner:
         held = (key for owner in sorted(self._spoiled) for key in self._eligible.get(owner, []))
         return list(dict.fromkeys(held))
 
-    def flush(self) -> list[Chunk]:
+    def flush(self) -> list[ReinviteCall]:
         """Every check is done: the partly filled calls."""
         if self.per_message:
             return []
@@ -145,7 +145,7 @@ class ChunkPlanner:
         self._pending.clear()
         return plan
 
-    def _decided(self, owner: str, key: UserKey) -> list[Chunk]:
+    def _decided(self, owner: str, key: UserKey) -> list[ReinviteCall]:
         remaining = self._open[owner]
         remaining.discard(key)
         if remaining or owner in self._spoiled or not self._eligible.get(owner):

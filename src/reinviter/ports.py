@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from reinviter.deadline import Deadline
 from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserState
-from reinviter.planning import Chunk
+from reinviter.planning import ReinviteCall
 from reinviter.policy import LedgerRecord
 from reinviter.resolution import NameKey
 
@@ -43,19 +43,19 @@ class Ledger(Protocol):
         """The records of these users (a user without one is absent)."""
 
     def claim(
-        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         """Claim every user of the call, or none: those whose record is no longer what was `seen` (empty: claimed)."""
 
-    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
         """Extend the lease of a stale claim held by all of `chunk`'s users; False if another invocation was first."""
 
     def settle(
-        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         """Record Wickr's answer (`attempts`: each user's count when claimed); returns who reached the cap."""
 
-    def release(self, chunk: Chunk, deadline: Deadline) -> None:
+    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
         """The call certainly never reached Wickr: free its users."""
 
 
@@ -67,22 +67,22 @@ class NoLedger:
         return {}
 
     def claim(
-        self, chunk: Chunk, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         """Always claimed."""
         return {}
 
-    def take_over(self, chunk: Chunk, deadline: Deadline) -> bool:
+    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
         """There are no stale claims without a table."""
         return False
 
     def settle(
-        self, chunk: Chunk, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         """Nothing to record."""
         return []
 
-    def release(self, chunk: Chunk, deadline: Deadline) -> None:
+    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
         """Nothing to release."""
 
 

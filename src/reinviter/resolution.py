@@ -85,7 +85,7 @@ def match(listed: Iterable[ListedUser], key: NameKey) -> Resolution:
 
 
 @dataclass(slots=True)
-class Directory:
+class Resolutions:
     """Which users a batch's requests name: their ids, and their usernames as resolved so far."""
 
     resolutions: dict[NameKey, Resolution] = field(default_factory=dict)

@@ -23,10 +23,10 @@ from reinviter.listing import ListingSeal
 from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
-from reinviter.planning import Chunk
+from reinviter.planning import ReinviteCall
 from reinviter.policy import Policy
 from reinviter.ports import Ledger, NameCache, NoLedger, NoNameCache, WickrPort
-from reinviter.resolution import Directory, Found, NameKey, match, normalise
+from reinviter.resolution import Found, NameKey, Resolutions, match, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +41,13 @@ class _Recheck:
 
 @dataclass(frozen=True, slots=True)
 class _Send:
-    chunk: Chunk
+    chunk: ReinviteCall
 
 
 @dataclass(frozen=True, slots=True)
 class _Ledger:
     step: str  # "claim", "settle" or "release"
-    chunk: Chunk
+    chunk: ReinviteCall
 
 
 _Job = _Check | _Recheck | _Send | _Ledger
@@ -85,8 +85,8 @@ class ReinviteService:
     def process(self, requests: Sequence[Request], deadline: Deadline) -> BatchReport:
         """Resolve, check, reinvite and report; never raises for a Wickr or ledger failure (the message is retried)."""
         outcomes = Outcomes()
-        directory = Directory()
-        remembering = self._resolve(Directory.keys(requests), directory, outcomes, deadline)
+        directory = Resolutions()
+        remembering = self._resolve(Resolutions.keys(requests), directory, outcomes, deadline)
         fresh = self._seal.fresh(requests, deadline) if self._seal is not None else set()
         run = BatchRun(
             requests,
@@ -100,7 +100,7 @@ class ReinviteService:
             fresh_listings=frozenset(fresh),
         )
         to_check, replays = run.admit(deadline)
-        batch = _Batch(self, run, deadline)
+        batch = _Scheduler(self, run, deadline)
         batch.sends.extend(replays)
         for key in to_check:
             state = run.known.get(key)
@@ -114,7 +114,7 @@ class ReinviteService:
         return outcomes.finish(requests, directory)
 
     def _resolve(
-        self, keys: Sequence[NameKey], directory: Directory, outcomes: Outcomes, deadline: Deadline
+        self, keys: Sequence[NameKey], directory: Resolutions, outcomes: Outcomes, deadline: Deadline
     ) -> list[Future[Any]]:
         """Resolve usernames: a cached id GetUser confirms, else ListUsers. Returns the cache writes under way.
 
@@ -211,7 +211,7 @@ def _lookup_failed(operation: str, error: WickrError) -> UserOutcome:
     return UserOutcome(Verdict.FAILED, f"{operation}: {error.code or type(error).__name__}")
 
 
-class _Batch:
+class _Scheduler:
     """One `process` call's queues and futures."""
 
     def __init__(self, service: ReinviteService, run: BatchRun, deadline: Deadline) -> None:
@@ -220,7 +220,7 @@ class _Batch:
         self.deadline = deadline
         self.checks: deque[UserKey] = deque()
         self.rechecks: deque[UserKey] = deque()
-        self.sends: deque[Chunk] = deque()
+        self.sends: deque[ReinviteCall] = deque()
         self.wickr: dict[Future[Any], _Check | _Recheck | _Send] = {}
         self.ledger: dict[Future[Any], _Ledger] = {}
 
@@ -266,11 +266,11 @@ class _Batch:
                 )
             self.wickr[future] = job
 
-    def claim(self, chunks: list[Chunk]) -> None:
+    def claim(self, chunks: list[ReinviteCall]) -> None:
         for chunk in chunks:
             self.submit_ledger("claim", chunk, self.service._ledger.claim, chunk, self.run.seen(chunk), self.deadline)
 
-    def submit_ledger(self, step: str, chunk: Chunk, call: Callable[..., object], *args: object) -> None:
+    def submit_ledger(self, step: str, chunk: ReinviteCall, call: Callable[..., object], *args: object) -> None:
         self.ledger[self.service._ledger_pool.submit(call, *args)] = _Ledger(step, chunk)
 
     def on_wickr(self, job: _Check | _Recheck | _Send, answer: Future[Any] | WickrError) -> None:

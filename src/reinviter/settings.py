@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from reinviter.models import NETWORK_ID_PATTERN
 from reinviter.policy import Policy
 
-NETWORK_ID_PATTERN = re.compile(r"^[0-9]{8}$")
+NETWORK_ID = re.compile(NETWORK_ID_PATTERN, re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -65,7 +66,7 @@ class Settings(BaseModel):
     @field_validator("network_ids")
     @classmethod
     def _check_network_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [network_id for network_id in value if not NETWORK_ID_PATTERN.match(network_id)]
+        bad = [network_id for network_id in value if not NETWORK_ID.fullmatch(network_id)]
         if bad:
             raise ValueError(f"network ids must be 8 digits, got {bad}")
         return tuple(dict.fromkeys(value))

@@ -118,13 +118,13 @@ def test_two_claims_on_the_same_users_admit_only_the_first(
 ) -> None:
     from reinviter.deadline import Deadline
     from reinviter.ledger import DynamoLedger
-    from reinviter.planning import Chunk
+    from reinviter.planning import ReinviteCall
     from reinviter.policy import Policy
 
     ledger = DynamoLedger(dynamodb, ledger_table, Policy(cooldown_s=86400, max_attempts=5))
-    first = ledger.claim(Chunk(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
-    second = ledger.claim(Chunk(DEMO_NETWORK, ("1002", "1001"), "token-b"), {}, Deadline.never())
-    again = ledger.claim(Chunk(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
+    first = ledger.claim(ReinviteCall(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
+    second = ledger.claim(ReinviteCall(DEMO_NETWORK, ("1002", "1001"), "token-b"), {}, Deadline.never())
+    again = ledger.claim(ReinviteCall(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
 
     assert first == {}
     assert sorted(key.user_id for key in second) == ["1001", "1002"]

@@ -13,7 +13,7 @@ import pytest
 
 from reinviter.deadline import Deadline
 from reinviter.models import ReinviteReceipt, UserKey
-from reinviter.planning import Chunk
+from reinviter.planning import ReinviteCall
 from reinviter.policy import LedgerRecord, Policy, Status, decide
 from reinviter.ports import Ledger
 from tests.fakes import InMemoryLedger
@@ -47,8 +47,8 @@ def ledger(request: pytest.FixtureRequest) -> Iterator[tuple[Ledger, Clock]]:
     yield DynamoLedger(dynamodb, table, POLICY, clock=clock), clock
 
 
-def _chunk(token: str, *keys: UserKey) -> Chunk:
-    return Chunk(NETWORK, tuple(key.user_id for key in keys), token)
+def _chunk(token: str, *keys: UserKey) -> ReinviteCall:
+    return ReinviteCall(NETWORK, tuple(key.user_id for key in keys), token)
 
 
 def _ok(*keys: UserKey) -> ReinviteReceipt:

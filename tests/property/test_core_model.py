@@ -28,9 +28,9 @@ from reinviter.errors import LedgerUnavailable, WickrError
 from reinviter.intake import Request
 from reinviter.models import ReinviteReceipt, UserKey, UserState
 from reinviter.observability import logger
-from reinviter.planning import Chunk
+from reinviter.planning import ReinviteCall
 from reinviter.policy import Policy
-from reinviter.resolution import Directory, Found, name_key
+from reinviter.resolution import Found, Resolutions, name_key
 from tests.fakes import FakeWickr, InMemoryLedger, retryable
 
 NETWORK = "12345678"
@@ -65,9 +65,13 @@ class Invocation:
     run: BatchRun
     messages: list[Message]
     checks: list[UserKey]
-    ready: list[Chunk] = field(default_factory=list)  # claimed, not yet called
-    in_flight: list[tuple[Chunk, ReinviteReceipt | WickrError]] = field(default_factory=list)  # called, unanswered
-    ledger: list[tuple[str, Chunk, Any]] = field(default_factory=list)  # writes asked for: claim, settle, release
+    ready: list[ReinviteCall] = field(default_factory=list)  # claimed, not yet called
+    in_flight: list[tuple[ReinviteCall, ReinviteReceipt | WickrError]] = field(
+        default_factory=list
+    )  # called, unanswered
+    ledger: list[tuple[str, ReinviteCall, Any]] = field(
+        default_factory=list
+    )  # writes asked for: claim, settle, release
     flushed: bool = False
 
     def idle(self) -> bool:
@@ -149,7 +153,7 @@ class CoreModel(RuleBasedStateMachine):
 
     def new_run(self, batch: list[Message]) -> BatchRun:
         requests = [request_of(message) for message in batch]
-        directory = Directory(
+        directory = Resolutions(
             {name_key(NETWORK, USERNAMES[uid]): Found(uid, UserState.PENDING) for m in batch for uid in m.by_name}
         )
         return BatchRun(requests, self.ledger, self.policy, self.clock, use_ledger=True, directory=directory)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from reinviter.models import UserKey
-from reinviter.planning import ChunkPlanner, Requester, chunks, client_token
+from reinviter.planning import CallPlanner, Requester, chunks, client_token
 
 TOKEN_PATTERN = re.compile(r"^[a-zA-Z0-9\-_:]{1,64}$")  # the Wickr model's clientToken
 
@@ -66,7 +66,7 @@ def _key(uid: str, network: str = "12345678") -> UserKey:
 
 def test_with_a_ledger_a_call_is_ready_as_soon_as_50_users_of_a_network_are_confirmed() -> None:
     requesters = {_key(str(1000 + n)): [Requester("m", 1)] for n in range(120)}
-    planner = ChunkPlanner(requesters)
+    planner = CallPlanner(requesters)
 
     ready = [chunk for key in requesters for chunk in planner.confirmed(key)]
     rest = planner.flush()
@@ -78,7 +78,7 @@ def test_with_a_ledger_a_call_is_ready_as_soon_as_50_users_of_a_network_are_conf
 
 def test_calls_never_mix_networks() -> None:
     keys = [_key("1001"), _key("2001", "87654321"), _key("1002")]
-    planner = ChunkPlanner({key: [Requester("m")] for key in keys})
+    planner = CallPlanner({key: [Requester("m")] for key in keys})
     for key in keys:
         planner.confirmed(key)
 
@@ -89,20 +89,20 @@ def test_calls_never_mix_networks() -> None:
 
 
 def test_with_a_ledger_the_token_changes_with_the_delivery() -> None:
-    first = ChunkPlanner({_key("1001"): [Requester("m", 1)]}).chunk([_key("1001")])
-    second = ChunkPlanner({_key("1001"): [Requester("m", 2)]}).chunk([_key("1001")])
+    first = CallPlanner({_key("1001"): [Requester("m", 1)]}).chunk([_key("1001")])
+    second = CallPlanner({_key("1001"): [Requester("m", 2)]}).chunk([_key("1001")])
 
     assert first.token != second.token
 
 
 def test_without_a_ledger_a_message_is_one_call_of_its_own_users_whatever_its_neighbours() -> None:
     a_users, b_users = [_key("1001"), _key("1002")], [_key("1004")]
-    together = ChunkPlanner(
+    together = CallPlanner(
         {key: [Requester(m)] for m, keys in (("a", a_users), ("b", b_users)) for key in keys},
         per_message=True,
         owners={"a": a_users, "b": b_users},
     )
-    alone = ChunkPlanner({key: [Requester("a")] for key in a_users}, per_message=True, owners={"a": a_users})
+    alone = CallPlanner({key: [Requester("a")] for key in a_users}, per_message=True, owners={"a": a_users})
 
     first = [chunk for key in (*a_users, *b_users) for chunk in together.confirmed(key)]
     again = [chunk for key in a_users for chunk in alone.confirmed(key)]
@@ -113,7 +113,7 @@ def test_without_a_ledger_a_message_is_one_call_of_its_own_users_whatever_its_ne
 
 def test_without_a_ledger_a_message_waits_for_all_its_users_and_is_held_back_when_one_fails() -> None:
     users = [_key("1001"), _key("1002"), _key("1003")]
-    planner = ChunkPlanner({key: [Requester("a")] for key in users}, per_message=True, owners={"a": users})
+    planner = CallPlanner({key: [Requester("a")] for key in users}, per_message=True, owners={"a": users})
 
     assert planner.confirmed(users[0]) == []
     assert planner.settled(users[1], spoils=True) == []  # its GetUser failed: the call would differ next time
@@ -123,13 +123,13 @@ def test_without_a_ledger_a_message_waits_for_all_its_users_and_is_held_back_whe
 
 def test_without_a_ledger_a_user_named_by_two_messages_is_in_each_ones_call_with_its_own_token() -> None:
     shared, own = _key("1001"), _key("1002")
-    together = ChunkPlanner(
+    together = CallPlanner(
         {shared: [Requester("a"), Requester("b")], own: [Requester("b")]},
         per_message=True,
         owners={"0": [shared], "1": [shared, own]},
         salts={"0": "a", "1": "b"},
     )
-    b_alone = ChunkPlanner(
+    b_alone = CallPlanner(
         {shared: [Requester("b")], own: [Requester("b")]},
         per_message=True,
         owners={"0": [shared, own]},

@@ -12,7 +12,7 @@ from reinviter.intake import Request
 from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric
 from reinviter.policy import Policy
-from reinviter.resolution import UNKNOWN, Directory, Found, match, name_key
+from reinviter.resolution import UNKNOWN, Found, Resolutions, match, name_key
 from reinviter.service import ReinviteService
 from tests.fakes import FakeWickr, InMemoryLedger, InMemoryNameCache
 
@@ -47,7 +47,7 @@ def test_a_name_key_never_shows_the_username() -> None:
 
 def test_entries_are_labelled_by_place_and_a_user_named_twice_is_one_user() -> None:
     request = Request("m", NETWORK, ("7",), 1, ("a@x.org", "b@x.org", "A@X.org", "c@x.org"))
-    directory = Directory(
+    directory = Resolutions(
         {
             name_key(NETWORK, "a@x.org"): Found("7", UserState.ACTIVE),
             name_key(NETWORK, "b@x.org"): Found("8", UserState.PENDING),
