@@ -20,9 +20,9 @@ from reinviter.errors import (
     WickrError,
     WickrNetworkNotFound,
 )
-from reinviter.intake import Request
-from reinviter.models import SKIP_REASONS, ReinviteReceipt, UserKey, UserState, Verdict
-from reinviter.observability import Metric, logger
+from reinviter.logs import logger
+from reinviter.metric_names import Metric
+from reinviter.models import SKIP_REASONS, ReinviteReceipt, Request, UserKey, UserState, Verdict
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import CallPlanner, ReinviteCall, Requester
 from reinviter.policy import LedgerRecord, Policy, Status, decide

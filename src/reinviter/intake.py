@@ -1,29 +1,19 @@
-"""From raw SQS records to validated reinvite requests; every record that can never succeed gets a precise reason."""
+"""From raw SQS records to validated reinvite requests; every record that can never succeed gets a precise reason.
+
+The edge: Powertools Parser's SQS record model, subclassed with a typed body. The core sees only `models.Request`.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
+from pydantic import ConfigDict, Json, ValidationError, field_validator
 
-from reinviter.models import Listing, ReinviteRecord
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One valid message: who asked (the SQS message id) and whom to reinvite, by id and by username.
-
-    `usernames` keeps the message's order (logs name an entry by its place in it); it is left out of `repr`.
-    """
-
-    message_id: str
-    network_id: str
-    user_ids: tuple[str, ...]
-    receive_count: int = 1
-    usernames: tuple[str, ...] = field(default=(), repr=False)
-    listing: Listing | None = None  # the sweep's seal, unverified
+from reinviter.models import Listing, ReinviteRequest, Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +30,45 @@ class Intake:
 
     requests: list[Request]
     rejections: list[Rejection]
+
+
+RECEIVE_COUNT = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+
+
+class ReinviteAttributes(SqsAttributesModel):
+    """SQS's system attributes (Powertools' model), the receive count checked strictly: it goes into tokens."""
+
+    @field_validator("ApproximateReceiveCount")
+    @classmethod
+    def _check_receive_count(cls, value: str) -> str:
+        # `str.isdigit` accepts "²", which `int` then refuses: only ASCII digits, and SQS starts counting at 1.
+        if not RECEIVE_COUNT.fullmatch(value):
+            raise ValueError("must be a whole number of at least 1, in ASCII digits")
+        return value
+
+
+class ReinviteRecord(SqsRecordModel):
+    """One SQS record as Lambda delivers it (Powertools Parser's envelope), its body a reinvite request."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # the body may name people: never echo it
+
+    attributes: ReinviteAttributes
+    body: Json[ReinviteRequest]  # Powertools types it str | Json[Any]; here it is always a request
+
+    @field_validator("messageId")
+    @classmethod
+    def _check_message_id(cls, value: str) -> str:
+        # It goes into tokens and logs as UTF-8: a lone surrogate (no real SQS id has one) could be neither.
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
+        return value
+
+    @property
+    def receive_count(self) -> int:
+        """How often SQS has delivered this message (1 on the first delivery)."""
+        return int(self.attributes.ApproximateReceiveCount)
 
 
 class EventShapeError(ValueError):

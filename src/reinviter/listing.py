@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from reinviter.deadline import Deadline
 from reinviter.errors import LedgerUnavailable
-from reinviter.intake import Request
-from reinviter.models import Listing
+from reinviter.models import Listing, Request
 from reinviter.secret_key import HashKey
 
 SEAL_CONTEXT = b"wickr-reinviter/listing/v1"  # the key also hashes usernames: this keeps the two uses apart

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import enum
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Self
 
-from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    Json,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
@@ -29,7 +25,6 @@ NETWORK_ID_PATTERN = r"^[0-9]{8}$"
 USER_ID_PATTERN = r"^[0-9]{1,10}$"
 NetworkId = Annotated[str, StringConstraints(pattern=NETWORK_ID_PATTERN)]
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
-RECEIVE_COUNT = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
 # Whitespace (Zs, Zl, Zp), control (Cc), format (Cf: zero-width and direction marks) and lone surrogates (Cs): none
 # belongs in a username, and each would make two requests for one person look different, or not encode at all.
 _NOT_IN_USERNAME = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs"})
@@ -80,42 +75,6 @@ class ReinviteRequest(BaseModel):
         if named > MAX_USERS_PER_REINVITE:
             raise ValueError(f"userIds and usernames name {named} users, at most {MAX_USERS_PER_REINVITE} in all")
         return self
-
-
-class ReinviteAttributes(SqsAttributesModel):
-    """SQS's system attributes (Powertools' model), the receive count checked strictly: it goes into tokens."""
-
-    @field_validator("ApproximateReceiveCount")
-    @classmethod
-    def _check_receive_count(cls, value: str) -> str:
-        # `str.isdigit` accepts "²", which `int` then refuses: only ASCII digits, and SQS starts counting at 1.
-        if not RECEIVE_COUNT.fullmatch(value):
-            raise ValueError("must be a whole number of at least 1, in ASCII digits")
-        return value
-
-
-class ReinviteRecord(SqsRecordModel):
-    """One SQS record as Lambda delivers it (Powertools Parser's envelope), its body a reinvite request."""
-
-    model_config = ConfigDict(hide_input_in_errors=True)  # the body may name people: never echo it
-
-    attributes: ReinviteAttributes
-    body: Json[ReinviteRequest]  # Powertools types it str | Json[Any]; here it is always a request
-
-    @field_validator("messageId")
-    @classmethod
-    def _check_message_id(cls, value: str) -> str:
-        # It goes into tokens and logs as UTF-8: a lone surrogate (no real SQS id has one) could be neither.
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode text") from None
-        return value
-
-    @property
-    def receive_count(self) -> int:
-        """How often SQS has delivered this message (1 on the first delivery)."""
-        return int(self.attributes.ApproximateReceiveCount)
 
 
 class SweepSubset(BaseModel):
@@ -170,6 +129,21 @@ class Listing:
     def as_body(self) -> dict[str, object]:
         """The message's `listing` member."""
         return {"listedAtMs": self.listed_at_ms, "keyVersion": self.key_version, "mac": self.mac}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One valid message: who asked (the SQS message id) and whom to reinvite, by id and by username.
+
+    `usernames` keeps the message's order (logs name an entry by its place in it); it is left out of `repr`.
+    """
+
+    message_id: str
+    network_id: str
+    user_ids: tuple[str, ...]
+    receive_count: int = 1
+    usernames: tuple[str, ...] = field(default=(), repr=False)
+    listing: Listing | None = None  # the sweep's seal, unverified
 
 
 @dataclass(frozen=True, slots=True)

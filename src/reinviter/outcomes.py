@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from reinviter.intake import Request
-from reinviter.models import UserKey, UserOutcome, Verdict
-from reinviter.observability import Metric, logger
+from reinviter.logs import logger
+from reinviter.metric_names import Metric
+from reinviter.models import Request, UserKey, UserOutcome, Verdict
 from reinviter.resolution import NameKey, Resolutions
 
 # When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message

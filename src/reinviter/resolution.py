@@ -16,8 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from reinviter.intake import Request
-from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdict
+from reinviter.models import ListedUser, Request, UserKey, UserOutcome, UserState, Verdict
 
 
 def normalise(username: str) -> str:

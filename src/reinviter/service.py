@@ -18,9 +18,8 @@ from reinviter.batch import BatchRun
 from reinviter.clock import current_time
 from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, LedgerUnavailable, UsernameTooBroad, WickrError, WickrNetworkNotFound
-from reinviter.intake import Request
 from reinviter.listing import ListingSeal
-from reinviter.models import ListedUser, ReinviteReceipt, UserKey, UserOutcome, UserState, Verdict
+from reinviter.models import ListedUser, ReinviteReceipt, Request, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric, logger
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import ReinviteCall

@@ -25,8 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from reinviter.batch import BatchRun
 from reinviter.deadline import Deadline
 from reinviter.errors import LedgerUnavailable, WickrError
-from reinviter.intake import Request
-from reinviter.models import ReinviteReceipt, UserKey, UserState
+from reinviter.models import ReinviteReceipt, Request, UserKey, UserState
 from reinviter.observability import logger
 from reinviter.planning import ReinviteCall
 from reinviter.policy import Policy

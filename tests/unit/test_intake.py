@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from reinviter.intake import Request, read_records
+from reinviter.intake import read_records
+from reinviter.models import Request
 from tests.conftest import sqs_record
 
 ALLOWED = frozenset({"12345678", "87654321"})

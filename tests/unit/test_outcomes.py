@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reinviter.intake import Request
-from reinviter.models import UserKey, Verdict
+from reinviter.models import Request, UserKey, Verdict
 from reinviter.observability import Metric
 from reinviter.outcomes import Outcomes
 

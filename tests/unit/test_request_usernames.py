@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from reinviter.intake import read_records
-from reinviter.models import MAX_USERNAME_LENGTH, ReinviteRecord, ReinviteRequest
+from reinviter.intake import ReinviteRecord, read_records
+from reinviter.models import MAX_USERNAME_LENGTH, ReinviteRequest
 from tests.conftest import sqs_record
 
 NETWORK = "12345678"

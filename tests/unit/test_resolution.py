@@ -8,8 +8,7 @@ import pytest
 
 from reinviter.deadline import Deadline
 from reinviter.errors import DeadlineReached, UsernameTooBroad, WickrAccessError
-from reinviter.intake import Request
-from reinviter.models import ListedUser, UserKey, UserOutcome, UserState, Verdict
+from reinviter.models import ListedUser, Request, UserKey, UserOutcome, UserState, Verdict
 from reinviter.observability import Metric
 from reinviter.policy import Policy
 from reinviter.resolution import UNKNOWN, Found, Resolutions, match, name_key

@@ -5,8 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from reinviter.deadline import Deadline
-from reinviter.intake import Request
-from reinviter.models import UserKey, UserState, Verdict
+from reinviter.models import Request, UserKey, UserState, Verdict
 from reinviter.policy import Policy
 from reinviter.service import ReinviteService
 from tests.fakes import FakeWickr, InMemoryLedger
