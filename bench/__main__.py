@@ -86,9 +86,11 @@ def fresh_container(**env: str) -> Any:
         "WICKR_MAX_CONCURRENCY",
         "USERNAME_HASH_KEY_SECRET",
         "REINVITE_COOLDOWN_HOURS",
+        "SWEEP_FRESHNESS_SECONDS",
+        "REINVITE_QUEUE_URL",
     ):
         os.environ.pop(name, None)
-    os.environ.update(env)
+    os.environ.update({"WICKR_NETWORK_IDS": NETWORK, **env})
     handler.container.cache_clear()
     settings.get_settings.cache_clear()
     wickr.wickr_client.cache_clear()
@@ -212,7 +214,7 @@ def batch_as_deployed(emu: WickrEmulator, moto_url: str, repeats: int = 5) -> li
     moto spends ~5 ms of its own CPU per item of a transaction (a 50-user claim: ~0.3 s), which real DynamoDB does
     not. "instant" runs the same orchestration with the ledger answering at once: the gap between the two is moto's.
     """
-    from reinviter.ledger import Policy  # noqa: PLC0415 - after the environment is set
+    from reinviter.policy import Policy  # noqa: PLC0415 - after the environment is set
     from tests.fakes import InMemoryLedger  # noqa: PLC0415
 
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
