@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from reinviter.deadline import Deadline
 from reinviter.errors import (
@@ -33,6 +34,14 @@ CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a 
 # BatchReinviteUser's answers for a user who is no longer pending (fixed codes, wickr.py): for a user whose check was a
 # sweep's listing, not a GetUser, they may only mean the user changed since the listing. One GetUser confirms it.
 CHANGED_SINCE_LISTING = frozenset({"not pending", "suspended", "not found"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAnswer:
+    """What a claim's answer leads to: the call to send (all its users claimed), or a smaller one to claim instead."""
+
+    send: ReinviteCall | None = None
+    claim_instead: ReinviteCall | None = None
 
 
 class BatchRun:
@@ -186,14 +195,14 @@ class BatchRun:
 
     def claimed(
         self, chunk: ReinviteCall, answer: Mapping[UserKey, LedgerRecord | None] | LedgerUnavailable
-    ) -> tuple[ReinviteCall | None, ReinviteCall | None]:
-        """The ledger answered a claim: (the call to send, or None; a smaller call to claim instead, or None)."""
+    ) -> ClaimAnswer:
+        """The ledger answered a claim: the call to send, or a smaller call to claim instead, or neither."""
         if isinstance(answer, LedgerUnavailable):
             # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
             self._ledger_failed(chunk.users(), "claim", answer)
-            return None, None
+            return ClaimAnswer()
         if not answer:
-            return chunk, None
+            return ClaimAnswer(send=chunk)
         now = self._clock()
         retry: list[UserKey] = []
         for key in chunk.users():
@@ -211,14 +220,14 @@ class BatchRun:
                     continue
             retry.append(key)
         if not retry:
-            return None, None
+            return ClaimAnswer()
         rounds = self._claim_rounds.pop(chunk.token, 1)
         if rounds >= CLAIM_ROUNDS:
             self.outcomes.record(retry, Verdict.UNFINISHED, "contended: records kept changing")
-            return None, None
+            return ClaimAnswer()
         smaller = self._planner.chunk(retry)  # fewer users: a new call with a new token (nothing was sent)
         self._claim_rounds[smaller.token] = rounds + 1
-        return None, smaller
+        return ClaimAnswer(claim_instead=smaller)
 
     # -- BatchReinviteUser answers ------------------------------------------------------------------------------
     def sent(self, chunk: ReinviteCall, receipt: ReinviteReceipt) -> dict[UserKey, int] | None:

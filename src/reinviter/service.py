@@ -313,11 +313,11 @@ class _Scheduler:
             raise error
         answer = error if error is not None else future.result()
         if job.step == "claim":
-            send, again = self.run.claimed(job.chunk, answer)
-            if send is not None:
-                self.sends.append(send)
-            if again is not None:
-                self.claim([again])
+            claimed = self.run.claimed(job.chunk, answer)
+            if claimed.send is not None:
+                self.sends.append(claimed.send)
+            if claimed.claim_instead is not None:
+                self.claim([claimed.claim_instead])
         elif job.step == "settle":
             self.run.settled(job.chunk, answer)
         else:

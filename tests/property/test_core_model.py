@@ -228,9 +228,9 @@ class CoreModel(RuleBasedStateMachine):
         except LedgerUnavailable as error:
             answer = error
         if step == "claim":
-            send, again = inv.run.claimed(chunk, answer)
-            inv.ready += [send] if send is not None else []
-            inv.ledger += [("claim", again, None)] if again is not None else []
+            claimed = inv.run.claimed(chunk, answer)
+            inv.ready += [claimed.send] if claimed.send is not None else []
+            inv.ledger += [("claim", claimed.claim_instead, None)] if claimed.claim_instead is not None else []
         elif step == "settle":
             inv.run.settled(chunk, answer)
         else:
