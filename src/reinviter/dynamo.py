@@ -19,6 +19,7 @@ from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
 from reinviter.errors import LedgerDeadline, LedgerUnavailable
 from reinviter.observability import logger
+from reinviter.retry import Attempts, Backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,7 +34,7 @@ CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 2.0
 CALL_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 MAX_ATTEMPTS = 3
-RETRY_BASE_S = 0.05
+BACKOFF = Backoff(base_s=0.1, cap_s=1.0)  # DynamoDB answers in milliseconds: short waits
 UNPROCESSED_ROUNDS = 6  # BatchGetItem rounds for keys DynamoDB left unprocessed (throttling), backing off between
 RETRYABLE_CODES = frozenset(
     {
@@ -94,14 +95,8 @@ class DynamoRequests:
         """
         items: list[dict[str, Any]] = []
         wanted = pks
-        for round_number in range(UNPROCESSED_ROUNDS):
-            if not wanted:
-                break
-            if round_number:
-                delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**round_number)
-                if not deadline.allows(delay + CALL_BUDGET_S):
-                    break
-                self._sleep(delay)
+        rounds = iter(self._attempts(deadline, UNPROCESSED_ROUNDS))
+        while wanted and next(rounds, None) is not None:  # a round (and its backoff) only for keys still wanted
             unprocessed: list[str] = []
             for start in range(0, len(wanted), READ_BATCH):
                 keys = [{"pk": {"S": pk}} for pk in wanted[start : start + READ_BATCH]]
@@ -120,15 +115,10 @@ class DynamoRequests:
             LedgerUnavailable: No answer (LedgerDeadline: not in time); a cancelled transaction raises `_Cancelled`.
         """
         problem = ""
-        for attempt in range(MAX_ATTEMPTS):
+        attempts = self._attempts(deadline, MAX_ATTEMPTS)
+        for attempt in attempts:
             if attempt:
                 logger.info("ledger request retried", step=step, attempt=attempt + 1, problem=problem)
-                delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**attempt)
-                if not deadline.allows(delay + CALL_BUDGET_S):
-                    raise LedgerDeadline(f"{step}: no time left for a retry ({problem})")
-                self._sleep(delay)
-            elif not deadline.allows(CALL_BUDGET_S):
-                raise LedgerDeadline(f"{step}: no time left before the deadline")
             self.calls += 1
             try:
                 return call(**request)
@@ -145,4 +135,20 @@ class DynamoRequests:
                     raise LedgerUnavailable(f"{step}: {code}") from error
             except BotoCoreError as error:  # timeouts and broken connections: the write may have been applied
                 problem = type(error).__name__
+        if attempts.out_of_time:
+            raise LedgerDeadline(
+                f"{step}: no time left for a retry ({problem})"
+                if problem
+                else f"{step}: no time left before the deadline"
+            )
         raise LedgerUnavailable(f"{step}: {problem}")
+
+    def _attempts(self, deadline: Deadline, max_attempts: int) -> Attempts:
+        return Attempts(
+            deadline,
+            budget_s=CALL_BUDGET_S,
+            max_attempts=max_attempts,
+            backoff=BACKOFF,
+            sleep=self._sleep,
+            rng=self._rng,
+        )

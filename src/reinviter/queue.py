@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
+from reinviter.retry import Attempts, Backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -31,7 +32,7 @@ else:
 
 MAX_BATCH_ENTRIES = 10  # SendMessageBatch's limit
 SEND_ROUNDS = 4  # first try plus three retries of whatever is still unsent
-RETRY_BASE_S = 0.1
+BACKOFF = Backoff(base_s=0.2, cap_s=2.0)
 # SendMessageBatch answers in tens of milliseconds; botocore would wait 60 s to connect and 60 s to read.
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 2.0
@@ -77,15 +78,15 @@ class ReinviteQueue:
     def _send_batch(self, bodies: Sequence[dict[str, Any]], deadline: Deadline) -> None:
         pending = {str(index): json.dumps(body, separators=(",", ":")) for index, body in enumerate(bodies)}
         problem = ""
-        for round_number in range(self._rounds):
-            delay = self._rng.uniform(0.0, RETRY_BASE_S * 2**round_number) if round_number else 0.0
-            if not deadline.allows(delay + CALL_BUDGET_S):
-                raise QueueError(
-                    f"SendMessageBatch: no time left before the deadline, {len(pending)} of {len(bodies)} entries"
-                    f" unsent{f' ({problem})' if problem else ''}"
-                )
-            if delay:
-                self._sleep(delay)
+        rounds = Attempts(
+            deadline,
+            budget_s=CALL_BUDGET_S,
+            max_attempts=self._rounds,
+            backoff=BACKOFF,
+            sleep=self._sleep,
+            rng=self._rng,
+        )
+        for _ in rounds:
             entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {"Id": entry_id, "MessageBody": body} for entry_id, body in pending.items()
             ]
@@ -106,6 +107,11 @@ class ReinviteQueue:
             if not pending:
                 return
             problem = ",".join(sorted({entry.get("Code", "") for entry in failed}))
+        if rounds.out_of_time:
+            raise QueueError(
+                f"SendMessageBatch: no time left before the deadline, {len(pending)} of {len(bodies)} entries"
+                f" unsent{f' ({problem})' if problem else ''}"
+            )
         raise QueueError(
             f"SendMessageBatch left {len(pending)} of {len(bodies)} entries unsent after {self._rounds} rounds"
             f" ({problem})"

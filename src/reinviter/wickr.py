@@ -36,6 +36,7 @@ from reinviter.errors import (
 from reinviter.models import MAX_USERS_PER_REINVITE, ListedUser, ReinviteReceipt, UserState
 from reinviter.observability import logger
 from reinviter.pacing import RequestPacer
+from reinviter.retry import Attempts, Backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_wickr import WickrAdminAPIClient as WickrClient
@@ -71,18 +72,6 @@ LIST_PAGE_SIZE = 100  # ListUsers' largest page
 # A username lookup reads at most this many pages: the filter matches partially, so a short username (`a@x.org`) may
 # match thousands; an exact match hidden among more than 1,000 partial ones fails its entry rather than page forever.
 MAX_LOOKUP_PAGES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with full jitter (sleep a uniform time in [0, min(cap, base * 2**attempt)])."""
-
-    base_s: float = 0.2
-    cap_s: float = 5.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """The sleep before retry number `attempt` (0-based)."""
-        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,43 +328,56 @@ class WickrGateway:
 
         A 200 that `read` refuses is a failed attempt like a 500 (retried, `maybe_sent`): never a verdict.
         """
-        attempt = 0
         maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
-        while True:
+        last: tuple[WickrError, BaseException] | None = None
+        attempts = Attempts(
+            deadline,
+            budget_s=CALL_BUDGET_S,
+            max_attempts=self._max_attempts,
+            backoff=self._backoff,
+            sleep=self._sleep,
+            rng=self._rng,
+        )
+        for attempt in attempts:
             # The call must be able to time out before the deadline once the pacer lets it go, wait included.
             if not self._pacer.acquire(deadline, CALL_BUDGET_S) or not deadline.allows(CALL_BUDGET_S):
-                raise _marked(
-                    DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
-                )
+                break
             try:
                 with tracing.span(f"wickr.{operation}", network_id=network_id, attempt=attempt + 1):
                     answer = send()
                     self.counter.record(rate_limited=False)
                     result = read(answer)
             except (ClientError, BotoCoreError, _IncompleteAnswerError) as raw:
-                error = _translate(operation, raw)
-                if isinstance(raw, ClientError):
-                    self.counter.record(rate_limited=error.status == RATE_LIMITED)
-                if isinstance(raw, _IncompleteAnswerError):
-                    logger.warning(
-                        "wickr answer malformed", operation=operation, network_id=network_id, problem=str(raw)
-                    )
-                if error.status == RATE_LIMITED:
-                    self._pacer.on_throttled()
+                error = self._failed(operation, network_id, raw)
                 maybe_sent = maybe_sent or (isinstance(error, RetryableWickrError) and error.status != RATE_LIMITED)
                 if not isinstance(error, RetryableWickrError):
                     raise _marked(error, maybe_sent) from raw
-                attempt += 1
-                delay = self._backoff.delay(attempt - 1, self._rng)
-                if attempt >= self._max_attempts:
-                    raise _marked(error, maybe_sent) from raw
-                if not deadline.allows(delay + CALL_BUDGET_S):
-                    late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
-                    raise _marked(late, maybe_sent) from raw
-                self._sleep(delay)
+                last = (error, raw)
                 continue
             self._pacer.on_success()
             return result
+        if last is None:
+            raise _marked(
+                DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
+            )
+        error, cause = last
+        if attempts.out_of_time:
+            late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
+            raise _marked(late, maybe_sent) from cause
+        raise _marked(error, maybe_sent) from cause
+
+    def _failed(
+        self, operation: str, network_id: str, raw: ClientError | BotoCoreError | _IncompleteAnswerError
+    ) -> WickrError:
+        """One failed attempt: translated, counted, logged when malformed; a 429 slows the pacer."""
+        error = _translate(operation, raw)
+        if isinstance(raw, ClientError):
+            self.counter.record(rate_limited=error.status == RATE_LIMITED)
+        if isinstance(raw, _IncompleteAnswerError):
+            logger.warning("wickr answer malformed", operation=operation, network_id=network_id, problem=str(raw))
+        if error.status == RATE_LIMITED:
+            self._pacer.on_throttled()
+        return error
 
 
 class _IncompleteAnswerError(ValueError):

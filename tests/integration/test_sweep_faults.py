@@ -102,7 +102,9 @@ def test_a_page_that_could_not_be_queued_is_not_marked_done_and_the_next_run_res
 
     # SQS fails every entry from the third page on: two pages are queued and only their progress is recorded.
     monkeypatch.setattr(handler, "sqs_client", lambda: UnreliableSqs(sqs_client(), lambda call, _entry: call > 2))
-    monkeypatch.setattr("reinviter.queue.RETRY_BASE_S", 0.0)
+    from reinviter.retry import Backoff
+
+    monkeypatch.setattr("reinviter.queue.BACKOFF", Backoff(base_s=0.0, cap_s=0.0))  # no waiting between rounds
     first = handler.lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())["sweep"][DEMO_NETWORK]
 
     assert (first["pages"], first["usersEnqueued"], first["finished"]) == (2, 40, False)

@@ -19,7 +19,8 @@ from reinviter.errors import (
 )
 from reinviter.models import ReinviteReceipt, UserState
 from reinviter.pacing import RequestPacer
-from reinviter.wickr import Backoff, WickrGateway, scrub_errors
+from reinviter.retry import Backoff
+from reinviter.wickr import WickrGateway, scrub_errors
 
 NETWORK = "12345678"
 TOKEN = "a" * 64
