@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -29,17 +30,27 @@ class Faults:
     seen: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self, kind: dict[str, int | None], operation: str) -> bool:
-        with self.lock:
-            if operation not in kind:
-                return False
-            left = kind[operation]
-            if left is not None:
-                if left <= 1:
-                    del kind[operation]
-                else:
-                    kind[operation] = left - 1
-            return True
+    def take(self, kind: dict[str, Any], operation: str) -> bool:
+        """Whether this request of `operation` gets the fault `kind` (and count it off)."""
+        return take_armed(kind, operation, self.lock) is not None
+
+
+def take_armed(kind: dict[str, Any], operation: str, lock: threading.Lock) -> Any:
+    """The armed fault of `operation` in `kind` (its count, or a (value, count) pair), counted off; None if unarmed.
+
+    A count of None arms every request; a number arms that many, then the fault is disarmed.
+    """
+    with lock:
+        if operation not in kind:
+            return None
+        armed = kind[operation]
+        value, left = armed if isinstance(armed, tuple) else (True, armed)
+        if left is not None:
+            if left <= 1:
+                del kind[operation]
+            else:
+                kind[operation] = (value, left - 1) if isinstance(armed, tuple) else left - 1
+        return value
 
 
 @contextmanager

@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.dynamodb_proxy import take_armed
+
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 _ROUTES = (
     ("GET", re.compile(r"^/networks/[^/]+/users/count$"), "GetUsersCount"),
@@ -54,28 +56,13 @@ class WickrFaults:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self, kind: dict[str, int | None], operation: str) -> bool:
-        with self.lock:
-            if operation not in kind:
-                return False
-            left = kind[operation]
-            if left is not None:
-                if left <= 1:
-                    del kind[operation]
-                else:
-                    kind[operation] = left - 1
-            return True
+        """Whether this call of `operation` gets the fault `kind` (and count it off)."""
+        return take_armed(kind, operation, self.lock) is not None
 
     def take_rewrite(self, operation: str) -> Rewrite | None:
-        with self.lock:
-            if operation not in self.rewrite:
-                return None
-            function, left = self.rewrite[operation]
-            if left is not None:
-                if left <= 1:
-                    del self.rewrite[operation]
-                else:
-                    self.rewrite[operation] = (function, left - 1)
-            return function
+        """The rewrite armed for this call of `operation`, if any (counted off)."""
+        rewrite: Rewrite | None = take_armed(self.rewrite, operation, self.lock)
+        return rewrite
 
     def clear(self) -> None:
         with self.lock:

@@ -48,6 +48,16 @@ def queue_url(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
+def username_cache(aws: str, ledger_table: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The deployed setup: the ledger table and the stack's key (UsernameHashKey) in moto's Secrets Manager."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws)
+    secrets = boto3.client("secretsmanager", endpoint_url=aws, region_name="us-east-1")
+    arn: str = secrets.create_secret(Name=f"hash-key-{uuid.uuid4().hex[:8]}", SecretString=uuid.uuid4().hex * 2)["ARN"]
+    monkeypatch.setenv("USERNAME_HASH_KEY_SECRET", arn)
+    return ledger_table
+
+
+@pytest.fixture
 def ledger_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh ledger table shaped as the template's (partition key `pk`, string), named in REINVITE_LEDGER_TABLE."""
     name = f"ledger-{uuid.uuid4().hex[:12]}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,15 +30,6 @@ def faults(emulator: WickrEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator
     with wickr_proxy(emulator.url) as (url, armed):
         monkeypatch.setenv("AWS_ENDPOINT_URL_WICKR", url)
         yield armed
-
-
-@pytest.fixture
-def username_cache(aws: str, ledger_table: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws)
-    secrets = boto3.client("secretsmanager", endpoint_url=aws, region_name="us-east-1")
-    arn: str = secrets.create_secret(Name=f"hash-key-{uuid.uuid4().hex[:8]}", SecretString=uuid.uuid4().hex * 2)["ARN"]
-    monkeypatch.setenv("USERNAME_HASH_KEY_SECRET", arn)
-    return ledger_table
 
 
 def _invoke(event: dict[str, Any], remaining_ms: int = 60_000) -> dict[str, Any]:

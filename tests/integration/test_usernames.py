@@ -26,16 +26,6 @@ ADA, BRUNO, CORA = "ada.quill@example.com", "bruno.vale@example.com", "cora.lind
 
 
 @pytest.fixture
-def username_cache(aws: str, ledger_table: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The deployed setup: the ledger table and the HMAC key's secret (in moto's Secrets Manager)."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws)
-    secrets = boto3.client("secretsmanager", endpoint_url=aws, region_name="us-east-1")
-    arn: str = secrets.create_secret(Name=f"hash-key-{uuid.uuid4().hex[:8]}", SecretString=uuid.uuid4().hex * 2)["ARN"]
-    monkeypatch.setenv("USERNAME_HASH_KEY_SECRET", arn)
-    return ledger_table
-
-
-@pytest.fixture
 def debug_logs() -> Iterator[None]:
     """The function's logger at DEBUG, as POWERTOOLS_LOG_LEVEL=DEBUG sets it."""
     from reinviter.observability import logger
