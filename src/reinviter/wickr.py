@@ -8,28 +8,24 @@ and broken connections are retried with exponential backoff and full jitter, nev
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from reinviter import tracing
-from reinviter.aws_errors import error_code
 from reinviter.deadline import Deadline
 from reinviter.errors import (
     DeadlineReached,
-    MalformedAnswer,
     PermanentWickrError,
     RetryableWickrError,
     UsernameTooBroad,
-    WickrAccessError,
     WickrError,
     WickrNetworkNotFound,
 )
@@ -37,6 +33,19 @@ from reinviter.models import MAX_USERS_PER_REINVITE, ListedUser, ReinviteReceipt
 from reinviter.observability import logger
 from reinviter.pacing import RequestPacer
 from reinviter.retry import Attempts, Backoff
+from reinviter.wickr_answers import (
+    RATE_LIMITED,
+    STATUS_PENDING,
+    Answer,
+    IncompleteAnswerError,
+    read_page,
+    read_pending_count,
+    read_receipt,
+    read_user,
+    scrub_errors,
+    state_of,
+    translate,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_wickr import WickrAdminAPIClient as WickrClient
@@ -44,25 +53,9 @@ else:
     WickrClient = Any
 
 T = TypeVar("T")
-Answer = Mapping[str, Any]
 
-STATUS_PENDING = 1
-STATUS_ACTIVE = 2
-KNOWN_STATUSES = {STATUS_PENDING: UserState.PENDING, STATUS_ACTIVE: UserState.ACTIVE}
-# Wickr's per-user failure reasons are free text (they may echo a username): only these codes leave this module.
-FAILURE_CODES = {
-    "not found": "not found",
-    "suspend": "suspended",
-    "accepted": "not pending",
-    "not pending": "not pending",
-    "active": "not pending",
-}
-SAFE_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
-RATE_LIMITED = 429
 NOT_FOUND = "ResourceNotFoundError"
 UNKNOWN_NETWORK_MEMORY_S = 300.0
-RETRYABLE_STATUSES = frozenset({RATE_LIMITED, 500, 502, 503, 504})
-ACCESS_STATUSES = frozenset({401, 403})
 # A Wickr call that takes longer than this is retried (a reinvite with the same token is one answer, so it is safe).
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 5.0
@@ -160,7 +153,7 @@ class WickrGateway:
         answer = self._get_user(network_id, user_id, deadline)
         if answer is None:
             return None
-        return ListedUser(user_id=user_id, state=_state_of(answer), username=str(answer.get("username") or ""))
+        return ListedUser(user_id=user_id, state=state_of(answer), username=str(answer.get("username") or ""))
 
     def user_details(self, network_id: str, user_id: str, deadline: Deadline) -> WickrUser | None:
         """GetUser's answer, names included, for the operator's command line (None: Wickr knows no such user).
@@ -176,7 +169,7 @@ class WickrGateway:
             return None
         return WickrUser(
             user_id=user_id,
-            state=_state_of(user),
+            state=state_of(user),
             status=int(user["status"]),
             suspended=bool(user.get("suspended")),
             first_name=user.get("firstName") or "",
@@ -191,7 +184,7 @@ class WickrGateway:
                 network_id,
                 deadline,
                 lambda: self._client.get_user(networkId=network_id, userId=user_id),
-                partial(_read_user, user_id),
+                partial(read_user, user_id),
             )
         except PermanentWickrError as error:
             if error.code == NOT_FOUND:
@@ -209,7 +202,7 @@ class WickrGateway:
             network_id,
             deadline,
             lambda: self._client.batch_reinvite_user(networkId=network_id, userIds=user_ids, clientToken=client_token),
-            partial(_read_receipt, user_ids),
+            partial(read_receipt, user_ids),
         )
 
     def pending_count(self, network_id: str, deadline: Deadline) -> int:
@@ -219,7 +212,7 @@ class WickrGateway:
             network_id,
             deadline,
             lambda: self._client.get_users_count(networkId=network_id),
-            _read_pending_count,
+            read_pending_count,
         )
 
     def pending_users(
@@ -233,7 +226,7 @@ class WickrGateway:
                 kwargs["nextToken"] = token
             try:
                 entries, token = self._call(
-                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), _read_page
+                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), read_page
                 )
             except PermanentWickrError as error:
                 if error.code == NOT_FOUND:  # ListUsers names no user: its 404 is the network's
@@ -242,7 +235,7 @@ class WickrGateway:
             users = [
                 PendingUser(user_id=entry["userId"], invite_expired=entry.get("isInviteExpired") is True)
                 for entry in entries
-                if _state_of(entry) is UserState.PENDING
+                if state_of(entry) is UserState.PENDING
             ]
             yield users, token
             if token is None:
@@ -267,14 +260,14 @@ class WickrGateway:
         for _ in range(max_pages):
             try:
                 entries, token = self._call(
-                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), _read_page
+                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), read_page
                 )
             except WickrError as error:
                 if isinstance(error, PermanentWickrError) and error.code == NOT_FOUND:  # ListUsers names no user
                     raise _unknown_network(network_id) from None
                 raise error from None  # its text is ours alone (see `scrub_errors`): no cause to show the filter
             users += [
-                ListedUser(user_id=entry["userId"], state=_state_of(entry), username=str(entry.get("username") or ""))
+                ListedUser(user_id=entry["userId"], state=state_of(entry), username=str(entry.get("username") or ""))
                 for entry in entries
             ]
             if token is None:
@@ -307,7 +300,7 @@ class WickrGateway:
                     network_id,
                     deadline,
                     lambda: self._client.list_users(networkId=network_id, maxResults=1),
-                    _read_page,
+                    read_page,
                 )
             except PermanentWickrError as error:
                 if error.code != NOT_FOUND:
@@ -347,7 +340,7 @@ class WickrGateway:
                     answer = send()
                     self.counter.record(rate_limited=False)
                     result = read(answer)
-            except (ClientError, BotoCoreError, _IncompleteAnswerError) as raw:
+            except (ClientError, BotoCoreError, IncompleteAnswerError) as raw:
                 error = self._failed(operation, network_id, raw)
                 maybe_sent = maybe_sent or (isinstance(error, RetryableWickrError) and error.status != RATE_LIMITED)
                 if not isinstance(error, RetryableWickrError):
@@ -367,106 +360,17 @@ class WickrGateway:
         raise _marked(error, maybe_sent) from cause
 
     def _failed(
-        self, operation: str, network_id: str, raw: ClientError | BotoCoreError | _IncompleteAnswerError
+        self, operation: str, network_id: str, raw: ClientError | BotoCoreError | IncompleteAnswerError
     ) -> WickrError:
         """One failed attempt: translated, counted, logged when malformed; a 429 slows the pacer."""
-        error = _translate(operation, raw)
+        error = translate(operation, raw)
         if isinstance(raw, ClientError):
             self.counter.record(rate_limited=error.status == RATE_LIMITED)
-        if isinstance(raw, _IncompleteAnswerError):
+        if isinstance(raw, IncompleteAnswerError):
             logger.warning("wickr answer malformed", operation=operation, network_id=network_id, problem=str(raw))
         if error.status == RATE_LIMITED:
             self._pacer.on_throttled()
         return error
-
-
-class _IncompleteAnswerError(ValueError):
-    """An answer lacks what its caller decides on (the message says what, never what the body held)."""
-
-
-def _state_of(user: Answer) -> UserState:
-    """GetUser's and ListUsers' users alike (already read): suspended first, then the status."""
-    if user.get("suspended") is True:
-        return UserState.SUSPENDED
-    return KNOWN_STATUSES[user["status"]]
-
-
-def _read_user_entry(entry: object, where: str) -> Answer:
-    """A user as GetUser or ListUsers gives it: a userId, a known status, and a boolean `suspended` if any."""
-    if not isinstance(entry, Mapping):
-        raise _IncompleteAnswerError(f"{where} is not an object")
-    user_id, status, suspended = entry.get("userId"), entry.get("status"), entry.get("suspended")
-    if not isinstance(user_id, str) or not user_id:
-        raise _IncompleteAnswerError(f"{where} has no userId")
-    if type(status) is not int or status not in KNOWN_STATUSES:  # bool is an int: `type` keeps it out
-        raise _IncompleteAnswerError(f"{where} has no known status")
-    if suspended is not None and not isinstance(suspended, bool):
-        raise _IncompleteAnswerError(f"{where} has a suspended flag that is not a boolean")
-    return entry
-
-
-def _read_user(user_id: str, answer: Answer) -> Answer:
-    """GetUser's answer must name the user asked for."""
-    user = _read_user_entry(answer, "the user")
-    if user["userId"] != user_id:
-        raise _IncompleteAnswerError("the answer names another user")
-    return user
-
-
-def _read_page(answer: Answer) -> tuple[list[Answer], str | None]:
-    """A ListUsers page: a `users` list of well-formed users, and the next page's token (None: the last page)."""
-    users, token = answer.get("users"), answer.get("nextToken")
-    if not isinstance(users, list):
-        raise _IncompleteAnswerError("the page has no users list")
-    if token is not None and not isinstance(token, str):
-        raise _IncompleteAnswerError("the page's nextToken is not a string")
-    return [_read_user_entry(user, f"users[{index}]") for index, user in enumerate(users)], token or None
-
-
-def _read_pending_count(answer: Answer) -> int:
-    """GetUsersCount's counts (pending, active, total) as whole numbers of at least 0; the pending count."""
-    for member in ("pending", "active", "total"):
-        value = answer.get(member)
-        if type(value) is not int or value < 0:
-            raise _IncompleteAnswerError(f"the counts have no {member}")
-    return int(answer["pending"])
-
-
-def _read_receipt(user_ids: list[str], answer: Answer) -> ReinviteReceipt:
-    """BatchReinviteUser's answer must account for every requested id, once, in `successful` or `failed`.
-
-    A user it does not account for may have been invited: the whole answer is refused (so the call is replayed with
-    its token, members and all), never read as "not sent".
-    """
-    sorted_out: dict[str, str | None] = {}  # user id -> None (successful) or its failure code
-    for member in ("successful", "failed"):
-        items = answer.get(member, [])
-        if not isinstance(items, list):
-            raise _IncompleteAnswerError(f"{member} is not a list")
-        for index, item in enumerate(items):
-            user_id = item.get("userId") if isinstance(item, Mapping) else None
-            if not isinstance(user_id, str) or user_id not in user_ids or user_id in sorted_out:
-                raise _IncompleteAnswerError(f"{member}[{index}] names no requested user, or one already listed")
-            sorted_out[user_id] = None if member == "successful" else _failure_code(item)
-    missing = len(set(user_ids) - set(sorted_out))
-    if missing:
-        raise _IncompleteAnswerError(
-            f"{missing} of {len(set(user_ids))} requested users are in neither successful nor failed"
-        )
-    return ReinviteReceipt(
-        successful=frozenset(user_id for user_id, code in sorted_out.items() if code is None),
-        failed={user_id: code for user_id, code in sorted_out.items() if code is not None},
-    )
-
-
-def _failure_code(item: Answer) -> str:
-    """A per-user failure as a fixed code: Wickr's `reason` is free text and may echo the username."""
-    reason = str(item.get("reason") or "").casefold()
-    for needle, code in FAILURE_CODES.items():
-        if needle in reason:
-            return code
-    field = item.get("field")
-    return f"failed ({field})" if isinstance(field, str) and SAFE_FIELD.fullmatch(field) else "failed"
 
 
 def _unknown_network(network_id: str) -> WickrNetworkNotFound:
@@ -476,39 +380,6 @@ def _unknown_network(network_id: str) -> WickrNetworkNotFound:
 def _marked(error: WickrError, maybe_sent: bool) -> WickrError:
     error.maybe_sent = maybe_sent
     return error
-
-
-def _translate(operation: str, raw: ClientError | BotoCoreError | _IncompleteAnswerError) -> WickrError:
-    if isinstance(raw, _IncompleteAnswerError):
-        return MalformedAnswer(f"{operation}: malformed answer ({raw})", code="MalformedAnswer")
-    if isinstance(raw, ClientError):
-        status = int(raw.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-        code = error_code(raw) or "Unknown"
-        message = f"{operation} answered {status} {code}"  # Wickr's own text never leaves `_scrub_error`
-        if status in RETRYABLE_STATUSES:
-            return RetryableWickrError(message, code=code, status=status)
-        if status in ACCESS_STATUSES:
-            return WickrAccessError(message, code=code, status=status)
-        return PermanentWickrError(message, code=code, status=status)
-    if isinstance(raw, (ConnectionError, HTTPClientError)):
-        return RetryableWickrError(f"{operation}: {type(raw).__name__}", code=type(raw).__name__)
-    # Any other botocore failure (a parameter botocore itself rejects, a missing region): the request cannot work.
-    return PermanentWickrError(f"{operation}: {raw}", code=type(raw).__name__)
-
-
-def _scrub_error(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
-    """Botocore's `after-call` hook: an error answer keeps its code and loses Wickr's text, before anything sees it.
-
-    Wickr's messages and ValidationError's `reasons` may echo what was asked (a username in a ListUsers filter). The
-    hook runs before botocore builds the ClientError, so no exception, log line or trace (the X-Ray SDK records the
-    exception of every patched botocore call) ever holds that text.
-    """
-    if getattr(http_response, "status_code", 200) < 300:  # noqa: PLR2004 - HTTP's success range
-        return
-    code = str(parsed.get("Error", {}).get("Code") or "Unknown")
-    for member in [key for key in parsed if key not in ("Error", "ResponseMetadata")]:
-        del parsed[member]
-    parsed["Error"] = {"Code": code, "Message": code}
 
 
 @cache
@@ -525,9 +396,3 @@ def wickr_client(max_concurrency: int) -> WickrClient:
         user_agent_extra="wickr-reinviter",
     )
     return scrub_errors(boto3.client("wickr", config=config))
-
-
-def scrub_errors(client: WickrClient) -> WickrClient:
-    """Install `_scrub_error` on a Wickr client: its errors keep their codes, never Wickr's text."""
-    client.meta.events.register("after-call.wickr", _scrub_error)
-    return client

@@ -20,7 +20,8 @@ from reinviter.errors import (
 from reinviter.models import ReinviteReceipt, UserState
 from reinviter.pacing import RequestPacer
 from reinviter.retry import Backoff
-from reinviter.wickr import WickrGateway, scrub_errors
+from reinviter.wickr import WickrGateway
+from reinviter.wickr_answers import scrub_errors
 
 NETWORK = "12345678"
 TOKEN = "a" * 64
