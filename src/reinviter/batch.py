@@ -67,36 +67,19 @@ class BatchRun:
         self._policy = policy
         self._clock = clock
         self._dry_run = dry_run
-        requesters: dict[UserKey, list[Requester]] = defaultdict(list)
-        owners: dict[str, list[UserKey]] = {}
-        for position, request in enumerate(self.requests):
-            # Keyed by position: a batch that repeats a message id (SQS never does; a hand-made event may) still
-            # keeps each request's own call (without a ledger, each request is one call of all its users).
-            owners[str(position)] = [
-                UserKey(request.network_id, user_id) for user_id in self.directory.user_ids(request)
-            ]
-            for key in owners[str(position)]:
-                requesters[key].append(Requester(request.message_id, request.receive_count if use_ledger else None))
+        requesters, owners = _index(self.requests, self.directory, use_ledger=use_ledger)
         self.users = list(requesters)
         self._requested = set(self.users)
         salts = {str(position): request.message_id for position, request in enumerate(self.requests)}
-        self._planner = CallPlanner(dict(requesters), per_message=not use_ledger, owners=owners, salts=salts)
+        self._planner = CallPlanner(requesters, per_message=not use_ledger, owners=owners, salts=salts)
         self._records: dict[UserKey, LedgerRecord] = {}
         self._replays: set[str] = set()
         self._claim_rounds: dict[str, int] = {}
-        self._circuit: dict[str, WickrError] = {}
+        self._circuit = NetworkCircuit(self.outcomes)
         self.known = {key: state for key, state in self.directory.known_states().items() if key in self._requested}
-        # Users named only in messages whose sweep listing is fresh and sealed: the listing was their check. A user any
-        # other message names (an onboarding request, an old or unsealed listing) is checked with GetUser.
-        named_by: dict[UserKey, set[int]] = defaultdict(set)
-        for position, request in enumerate(self.requests):
-            for user_id in request.user_ids:
-                named_by[UserKey(request.network_id, user_id)].add(position)
-        self._listed = {
-            key
-            for key, positions in named_by.items()
-            if positions <= fresh_listings and key not in self.known  # a username's resolution is its own check
-        }
+        # A user any other message names (an onboarding request, an old or unsealed listing) is checked with GetUser;
+        # a username's resolution is a check of its own.
+        self._listed = _listed_only(self.requests, fresh_listings) - set(self.known)
         self.known |= dict.fromkeys(self._listed, UserState.PENDING)
         self._rechecks: list[UserKey] = []
 
@@ -309,28 +292,10 @@ class BatchRun:
     # -- per network circuit ------------------------------------------------------------------------------------
     def blocked(self, network_id: str) -> WickrError | None:
         """After an access error or exhausted retries, the network is not called again in this batch."""
-        error = self._circuit.get(network_id)
-        if error is None:
-            return None
-        blocked = type(error)(f"not called: network failed earlier ({error})", code=error.code, status=error.status)
-        blocked.maybe_sent = False
-        return blocked
+        return self._circuit.blocked(network_id)
 
     def _trip(self, network_id: str, error: WickrError) -> None:
-        if isinstance(error, DeadlineReached):
-            return
-        network_wide = isinstance(error, WickrAccessError | WickrNetworkNotFound)
-        if isinstance(error, PermanentWickrError) and not network_wide:
-            return  # about this request only (400/422): other users of the network may be fine
-        if network_id in self._circuit:
-            return
-        self._circuit[network_id] = error
-        if isinstance(error, WickrNetworkNotFound):
-            # Not "every user not found": the messages fail and reach the DLQ, where an operator sees them.
-            self.outcomes.network_not_found(network_id, error)
-            return
-        log = logger.error if network_wide else logger.warning
-        log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)
+        self._circuit.trip(network_id, error)
 
     def _ledger_failed(self, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:
         keys = list(keys)
@@ -341,6 +306,66 @@ class BatchRun:
     def finish(self) -> BatchReport:
         """Map every verdict back to the messages that asked."""
         return self.outcomes.finish(self.requests, self.directory)
+
+
+class NetworkCircuit:
+    """Per network, the failure that stops further calls to it in this batch (an access error, retries spent)."""
+
+    def __init__(self, outcomes: Outcomes) -> None:
+        self._outcomes = outcomes
+        self._open: dict[str, WickrError] = {}
+
+    def blocked(self, network_id: str) -> WickrError | None:
+        """The error that stands for a call not made, if the network's circuit is open."""
+        error = self._open.get(network_id)
+        if error is None:
+            return None
+        blocked = type(error)(f"not called: network failed earlier ({error})", code=error.code, status=error.status)
+        blocked.maybe_sent = False
+        return blocked
+
+    def trip(self, network_id: str, error: WickrError) -> None:
+        """Open the network's circuit for a network-wide failure (once, with one log line)."""
+        if isinstance(error, DeadlineReached):
+            return
+        network_wide = isinstance(error, WickrAccessError | WickrNetworkNotFound)
+        if isinstance(error, PermanentWickrError) and not network_wide:
+            return  # about this request only (400/422): other users of the network may be fine
+        if network_id in self._open:
+            return
+        self._open[network_id] = error
+        if isinstance(error, WickrNetworkNotFound):
+            # Not "every user not found": the messages fail and reach the DLQ, where an operator sees them.
+            self._outcomes.network_not_found(network_id, error)
+            return
+        log = logger.error if network_wide else logger.warning
+        log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)
+
+
+def _index(
+    requests: Sequence[Request], directory: Resolutions, *, use_ledger: bool
+) -> tuple[dict[UserKey, list[Requester]], dict[str, list[UserKey]]]:
+    """Who asked for each user, and each request's users.
+
+    Keyed by position: a batch that repeats a message id (as a hand-made event may) still keeps each request's own
+    call; without a ledger, each request is one call.
+    """
+    requesters: dict[UserKey, list[Requester]] = defaultdict(list)
+    owners: dict[str, list[UserKey]] = {}
+    for position, request in enumerate(requests):
+        owners[str(position)] = [UserKey(request.network_id, user_id) for user_id in directory.user_ids(request)]
+        for key in owners[str(position)]:
+            requesters[key].append(Requester(request.message_id, request.receive_count if use_ledger else None))
+    return dict(requesters), owners
+
+
+def _listed_only(requests: Sequence[Request], fresh_listings: frozenset[int]) -> set[UserKey]:
+    """Users named (by id) only in requests whose sweep listing is fresh and sealed: the listing was their check."""
+    named_by: dict[UserKey, set[int]] = defaultdict(set)
+    for position, request in enumerate(requests):
+        for user_id in request.user_ids:
+            named_by[UserKey(request.network_id, user_id)].add(position)
+    return {key for key, positions in named_by.items() if positions <= fresh_listings}
 
 
 def _verdict(error: WickrError) -> Verdict:

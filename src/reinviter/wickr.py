@@ -108,6 +108,45 @@ class CallCounter:
             return self._calls, self._rate_limited
 
 
+class KnownNetworks:
+    """Which networks Wickr knows, asked once per network and container after a user's 404.
+
+    GetUser answers 404 (ResourceNotFoundError) for an unknown user and an unknown network alike; only the message
+    differs, and the model does not promise its wording. A one-user ListUsers tells them apart with a permission the
+    function already has: it answers 404 only when the network itself is unknown. Concurrent 404s of one network wait
+    for the one question in flight (a call already running, never one queued behind them); an unknown network is
+    remembered for a few minutes, so a network created meanwhile is found again.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, bool | float] = {}  # True: exists; a number: unknown until then (monotonic)
+        self._questions: dict[str, threading.Lock] = {}
+
+    def confirm(self, network_id: str, ask: Callable[[], None]) -> None:
+        """Return if the network exists; `ask` is the question (ListUsers), asked only when nothing is remembered.
+
+        Raises:
+            WickrNetworkNotFound: Wickr does not know the network.
+        """
+        with self._lock:
+            question = self._questions.setdefault(network_id, threading.Lock())
+        with question:
+            known = self._known.get(network_id)
+            if known is True:
+                return
+            if known is not None and time.monotonic() < known:
+                raise _unknown_network(network_id)
+            try:
+                ask()
+            except PermanentWickrError as error:
+                if error.code != NOT_FOUND:
+                    raise
+                self._known[network_id] = time.monotonic() + UNKNOWN_NETWORK_MEMORY_S
+                raise _unknown_network(network_id) from None
+            self._known[network_id] = True
+
+
 class WickrGateway:
     """GetUser, ListUsers and BatchReinviteUser with our retry, pacing and error policy."""
 
@@ -128,10 +167,7 @@ class WickrGateway:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._sleep = sleep
         self.counter = CallCounter()
-        self._lock = threading.Lock()
-        # Per network: True once it is known to exist, or until when it is taken as unknown (see _confirm_network).
-        self._networks: dict[str, bool | float] = {}
-        self._network_questions: dict[str, threading.Lock] = {}
+        self._networks = KnownNetworks()
 
     def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
         """What GetUser says of one user; a user Wickr does not know is NOT_FOUND, not an error.
@@ -278,36 +314,18 @@ class WickrGateway:
         )
 
     def _confirm_network(self, network_id: str, deadline: Deadline) -> None:
-        """After a 404 for a user: does Wickr know the network? Asked once per network and container.
+        """After a 404 for a user, whether Wickr knows the network (`KnownNetworks` asks once per container)."""
 
-        GetUser answers 404 (ResourceNotFoundError) for an unknown user and an unknown network alike; only the message
-        differs, and the model does not promise its wording. A one-user ListUsers tells them apart with a permission
-        the function already has: it answers 404 only when the network itself is unknown. Concurrent 404s of one
-        network wait for the one question in flight (a call already running, never one queued behind them); an
-        unknown network is remembered for a few minutes, so a network created meanwhile is found again.
-        """
-        with self._lock:
-            question = self._network_questions.setdefault(network_id, threading.Lock())
-        with question:
-            known_until = self._networks.get(network_id)
-            if known_until is not None and (known_until is True or time.monotonic() < known_until):
-                if known_until is True:
-                    return
-                raise _unknown_network(network_id)
-            try:
-                self._call(
-                    "ListUsers",
-                    network_id,
-                    deadline,
-                    lambda: self._client.list_users(networkId=network_id, maxResults=1),
-                    read_page,
-                )
-            except PermanentWickrError as error:
-                if error.code != NOT_FOUND:
-                    raise
-                self._networks[network_id] = time.monotonic() + UNKNOWN_NETWORK_MEMORY_S
-                raise _unknown_network(network_id) from None
-            self._networks[network_id] = True
+        def ask() -> None:
+            self._call(
+                "ListUsers",
+                network_id,
+                deadline,
+                lambda: self._client.list_users(networkId=network_id, maxResults=1),
+                read_page,
+            )
+
+        self._networks.confirm(network_id, ask)
 
     def _call(
         self,
