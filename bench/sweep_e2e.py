@@ -54,6 +54,8 @@ assert ENV["POWERTOOLS_METRICS_DISABLED"] == "true"
 class CountingLedger:
     """The ledger port's in-memory fake, counting requests and capacity units as DynamoLedger would spend them."""
 
+    durable = True
+
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.requests: Counter[str] = Counter()

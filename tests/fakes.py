@@ -31,6 +31,7 @@ class InMemoryLedger:
     given_up: set[UserKey] = field(default_factory=set)
     fault: LedgerFault = lambda step: None
     calls: int = 0
+    durable = True
 
     def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
         self._before("read")

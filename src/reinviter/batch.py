@@ -1,8 +1,9 @@
 """One batch's way through the stages: ledger read, GetUser verdicts, claims, calls and settles.
 
-A `BatchRun` makes every decision and holds every piece of state of one batch, but makes no call and waits for
-nothing after its first ledger read: it says which Wickr calls and ledger writes to make, and the service feeds it
-their answers as they complete (the model-based test feeds them in any order it likes, crashing runs in between).
+A `BatchRun` makes every decision and holds every piece of state of one batch, and makes no call at all: it says
+which ledger reads, Wickr calls and ledger writes to make (take-overs of stale claims included), and the scheduler
+feeds it their answers as they complete (the model-based test feeds them in any order it likes, crashing runs in
+between).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reinviter.deadline import Deadline
 from reinviter.errors import (
     DeadlineReached,
     LedgerDeadline,
@@ -27,13 +27,30 @@ from reinviter.models import SKIP_REASONS, ReinviteReceipt, Request, UserKey, Us
 from reinviter.outcomes import BatchReport, Outcomes
 from reinviter.planning import CallPlanner, ReinviteCall, Requester
 from reinviter.policy import LedgerRecord, Policy, Status, decide
-from reinviter.ports import Ledger
 from reinviter.resolution import Resolutions
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
 # BatchReinviteUser's answers for a user who is no longer pending (fixed codes, wickr.py): for a user whose check was a
 # sweep's listing, not a GetUser, they may only mean the user changed since the listing. One GetUser confirms it.
 CHANGED_SINCE_LISTING = frozenset({"not pending", "suspended", "not found"})
+
+
+@dataclass(frozen=True, slots=True)
+class StaleClaim:
+    """A claim whose lease ended: its call may or may not have reached Wickr, so it is replayed exactly."""
+
+    token: str
+    requested: list[UserKey]  # the users of this batch that hold it
+    members: list[UserKey]  # every user of its call
+    unread: list[UserKey]  # members whose records the first read did not include: read them before the take-over
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The ledger read's verdict: the users to check, and the stale claims to take over and replay."""
+
+    to_check: list[UserKey]
+    stale: list[StaleClaim]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +67,6 @@ class BatchRun:
     def __init__(
         self,
         requests: Sequence[Request],
-        ledger: Ledger,
         policy: Policy,
         clock: Callable[[], float],
         *,
@@ -63,7 +79,6 @@ class BatchRun:
         self.requests = list(requests)
         self.directory = directory if directory is not None else Resolutions()
         self.outcomes = outcomes if outcomes is not None else Outcomes()
-        self._ledger = ledger
         self._policy = policy
         self._clock = clock
         self._dry_run = dry_run
@@ -84,13 +99,9 @@ class BatchRun:
         self._rechecks: list[UserKey] = []
 
     # -- ledger read --------------------------------------------------------------------------------------------
-    def admit(self, deadline: Deadline) -> tuple[list[UserKey], list[ReinviteCall]]:
-        """Read every user's record before any Wickr call: the users to check, and the stale claims to replay."""
-        try:
-            self._records = self._ledger.read(self.users, deadline)
-        except LedgerUnavailable as error:
-            self._ledger_failed(self.users, "read", error)
-            return [], []
+    def admitted(self, records: Mapping[UserKey, LedgerRecord]) -> Admission:
+        """The records of every user, read before any Wickr call: who to check, which stale claims to replay."""
+        self._records = dict(records)
         now = self._clock()
         to_check: list[UserKey] = []
         stale: dict[str, list[UserKey]] = defaultdict(list)
@@ -108,34 +119,45 @@ class BatchRun:
                 reason = decision.reason(record)
                 self.outcomes.record([key], Verdict.SKIPPED, reason)
                 logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
-        return to_check, [chunk for token, keys in stale.items() if (chunk := self._take_over(token, keys, deadline))]
+        return Admission(to_check, [self._stale(token, requested) for token, requested in stale.items()])
 
-    def _take_over(self, token: str, requested: list[UserKey], deadline: Deadline) -> ReinviteCall | None:
-        """A stale claim: its call may or may not have reached Wickr; replaying it exactly is safe either way."""
+    def _stale(self, token: str, requested: list[UserKey]) -> StaleClaim:
         network_id = requested[0].network_id
-        record = self._records[requested[0]]
-        members = [UserKey(network_id, user_id) for user_id in record.claim_members] or requested
-        try:
-            self._records |= self._ledger.read([key for key in members if key not in self._records], deadline)
-        except LedgerUnavailable as error:
-            self._ledger_failed(requested, "read", error)
-            return None
-        holding = [key for key in members if (held := self._records.get(key)) and held.claim_token == token]
+        members = [UserKey(network_id, user_id) for user_id in self._records[requested[0]].claim_members] or requested
+        return StaleClaim(token, requested, members, [key for key in members if key not in self._records])
+
+    def read_failed(self, keys: Iterable[UserKey], error: LedgerUnavailable) -> None:
+        """A ledger read gave no answer: these users fail (their messages are retried); nothing is sent for them."""
+        self._ledger_failed(keys, "read", error)
+
+    def take_over(self, stale: StaleClaim, members: Mapping[UserKey, LedgerRecord]) -> ReinviteCall | None:
+        """The call to take over (the members still holding the token, read now), or None (a dry run replays none)."""
+        self._records |= members
+        holding = [key for key in stale.members if (held := self._records.get(key)) and held.claim_token == stale.token]
         if self._dry_run:
-            self.outcomes.record(requested, Verdict.SKIPPED, "stale claim (a dry run does not replay it)")
+            self.outcomes.record(stale.requested, Verdict.SKIPPED, "stale claim (a dry run does not replay it)")
             return None
-        chunk = ReinviteCall(network_id, tuple(key.user_id for key in holding), token)
-        try:
-            taken = self._ledger.take_over(chunk, deadline)
-        except LedgerUnavailable as error:
-            self._ledger_failed(requested, "take over", error)
+        network_id = stale.requested[0].network_id
+        return ReinviteCall(network_id, tuple(key.user_id for key in holding), stale.token)
+
+    def taken_over(
+        self, call: ReinviteCall, stale: StaleClaim, answer: bool | LedgerUnavailable
+    ) -> ReinviteCall | None:
+        """The ledger answered a take-over: the call to replay (same members, same token), or None."""
+        if isinstance(answer, LedgerUnavailable):
+            self._ledger_failed(stale.requested, "take over", answer)
             return None
-        if not taken:
-            self.outcomes.record(requested, Verdict.UNFINISHED, Status.CLAIMED.value)
+        if not answer:  # another invocation took it first: it reports the users
+            self.outcomes.record(stale.requested, Verdict.UNFINISHED, Status.CLAIMED.value)
             return None
-        logger.info("replaying a stale claim", network_id=network_id, members=len(holding), requested=len(requested))
-        self._replays.add(token)
-        return chunk
+        logger.info(
+            "replaying a stale claim",
+            network_id=call.network_id,
+            members=len(call.user_ids),
+            requested=len(stale.requested),
+        )
+        self._replays.add(call.token)
+        return call
 
     # -- GetUser answers ----------------------------------------------------------------------------------------
     def checked(self, key: UserKey, state: UserState) -> list[ReinviteCall]:

@@ -51,6 +51,8 @@ class DynamoLedger:
     was applied but whose answer was lost is recognised as ours, never taken for another invocation's.
     """
 
+    durable = True
+
     def __init__(
         self,
         client: DynamoDBClient,

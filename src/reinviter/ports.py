@@ -39,6 +39,10 @@ class WickrPort(Protocol):
 class Ledger(Protocol):
     """The ledger as the reinvite core uses it. Every method raises LedgerUnavailable when DynamoDB fails it."""
 
+    # Whether it records anything. The one switch of the no-ledger mode: without a durable ledger, each message is a
+    # call of its own users with a token of its own (planning.py), the only guard against sending twice.
+    durable: bool
+
     def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
         """The records of these users (a user without one is absent)."""
 
@@ -61,6 +65,8 @@ class Ledger(Protocol):
 
 class NoLedger:
     """No table configured: nothing is recorded, nothing refused."""
+
+    durable = False
 
     def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
         """No records."""

@@ -89,6 +89,12 @@ class Resolutions:
 
     resolutions: dict[NameKey, Resolution] = field(default_factory=dict)
 
+    def __getitem__(self, key: NameKey) -> Resolution:
+        return self.resolutions[key]
+
+    def __setitem__(self, key: NameKey, resolution: Resolution) -> None:
+        self.resolutions[key] = resolution
+
     @staticmethod
     def keys(requests: Iterable[Request]) -> list[NameKey]:
         """Every distinct username the requests name, in order."""

@@ -142,7 +142,7 @@ class CoreModel(RuleBasedStateMachine):
             message.visible_at = self.now + VISIBILITY_S
         run = self.new_run(batch)
         self.next_fault = data.draw(LEDGER_FAULTS)
-        checks, replays = run.admit(NEVER)
+        checks, replays = self.admit(run)
         inv = Invocation(run, batch, [key for key in checks if key not in run.known], ready=replays)
         for key in checks:
             if key in run.known:  # ListUsers said: claimed at once, as the service does
@@ -155,7 +155,34 @@ class CoreModel(RuleBasedStateMachine):
         directory = Resolutions(
             {name_key(NETWORK, USERNAMES[uid]): Found(uid, UserState.PENDING) for m in batch for uid in m.by_name}
         )
-        return BatchRun(requests, self.ledger, self.policy, self.clock, use_ledger=True, directory=directory)
+        return BatchRun(requests, self.policy, self.clock, use_ledger=True, directory=directory)
+
+    def admit(self, run: BatchRun) -> tuple[list[UserKey], list[ReinviteCall]]:
+        """The scheduler's read stage, as it runs it: records, then each stale claim's members and its take-over."""
+        try:
+            records = self.ledger.read(run.users, NEVER)
+        except LedgerUnavailable as error:
+            run.read_failed(run.users, error)
+            return [], []
+        admission = run.admitted(records)
+        replays = []
+        for stale in admission.stale:
+            try:
+                members = self.ledger.read(stale.unread, NEVER) if stale.unread else {}
+            except LedgerUnavailable as error:
+                run.read_failed(stale.requested, error)
+                continue
+            call = run.take_over(stale, members)
+            if call is None:
+                continue
+            answer: bool | LedgerUnavailable
+            try:
+                answer = self.ledger.take_over(call, NEVER)
+            except LedgerUnavailable as error:
+                answer = error
+            replay = run.taken_over(call, stale, answer)
+            replays += [replay] if replay is not None else []
+        return admission.to_check, replays
 
     @precondition(lambda self: self.available() and len(self.invocations) < MAX_INVOCATIONS)
     @rule(data=st.data())
@@ -329,7 +356,7 @@ class CoreModel(RuleBasedStateMachine):
     def sqs_delivers_alone(self, message: Message) -> None:
         message.receives += 1
         inv = Invocation(self.new_run([message]), [message], [])
-        inv.checks, inv.ready = inv.run.admit(NEVER)
+        inv.checks, inv.ready = self.admit(inv.run)
         while not inv.idle():
             if inv.checks:
                 key = inv.checks.pop()
