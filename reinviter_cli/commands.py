@@ -19,7 +19,7 @@ from reinviter.ledger import DynamoLedger
 from reinviter.models import MAX_USERS_PER_REINVITE, UserKey
 from reinviter.policy import Status, decide
 from reinviter.queue import QueueError
-from reinviter.wickr import PendingUser, WickrUser
+from reinviter.wickr_answers import PendingUser, WickrUser
 from reinviter_cli import ledger_ops
 from reinviter_cli.deployment import Deployment, Target
 from reinviter_cli.ids import parse_ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reinviter.models import SKIP_REASONS, UserState
 from reinviter.policy import Decision, LedgerRecord, Policy, Status
-from reinviter.wickr import WickrUser
+from reinviter.wickr_answers import WickrUser
 from reinviter_cli.render import relative, when
 
 

@@ -23,7 +23,8 @@ from reinviter.models import MAX_USERS_PER_REINVITE, SweepSubset
 from reinviter.observability import logger
 from reinviter.ports import Cursors
 from reinviter.queue import QueueError, ReinviteQueue
-from reinviter.wickr import PendingUser, WickrGateway
+from reinviter.wickr import WickrGateway
+from reinviter.wickr_answers import PendingUser
 
 SCHEDULED_EVENT = "Scheduled Event"  # the classic EventBridge rule's detail-type
 REFUSED_TOKEN_CODES = frozenset({"ValidationError", "BadRequestError"})

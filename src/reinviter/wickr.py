@@ -11,7 +11,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +37,8 @@ from reinviter.wickr_answers import (
     STATUS_PENDING,
     Answer,
     IncompleteAnswerError,
+    PendingUser,
+    WickrUser,
     read_page,
     read_pending_count,
     read_receipt,
@@ -65,27 +66,6 @@ LIST_PAGE_SIZE = 100  # ListUsers' largest page
 # A username lookup reads at most this many pages: the filter matches partially, so a short username (`a@x.org`) may
 # match thousands; an exact match hidden among more than 1,000 partial ones fails its entry rather than page forever.
 MAX_LOOKUP_PAGES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class PendingUser:
-    """A pending user as ListUsers reports it (ids and flags only: names never leave this module)."""
-
-    user_id: str
-    invite_expired: bool
-
-
-@dataclass(frozen=True, slots=True)
-class WickrUser:
-    """What GetUser says of one user, names included: for an operator who asked to see them, never for logs."""
-
-    user_id: str
-    state: UserState
-    status: int | None
-    suspended: bool
-    first_name: str = field(repr=False)
-    last_name: str = field(repr=False)
-    username: str = field(repr=False)  # the user's email address
 
 
 class CallCounter:
@@ -260,14 +240,7 @@ class WickrGateway:
             kwargs: dict[str, Any] = {"networkId": network_id, "status": STATUS_PENDING, "maxResults": LIST_PAGE_SIZE}
             if token:
                 kwargs["nextToken"] = token
-            try:
-                entries, token = self._call(
-                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), read_page
-                )
-            except PermanentWickrError as error:
-                if error.code == NOT_FOUND:  # ListUsers names no user: its 404 is the network's
-                    raise _unknown_network(network_id) from None
-                raise
+            entries, token = self._list_page(network_id, kwargs, deadline)
             users = [
                 PendingUser(user_id=entry["userId"], invite_expired=entry.get("isInviteExpired") is True)
                 for entry in entries
@@ -294,14 +267,7 @@ class WickrGateway:
         users: list[ListedUser] = []
         kwargs: dict[str, Any] = {"networkId": network_id, "username": username, "maxResults": LIST_PAGE_SIZE}
         for _ in range(max_pages):
-            try:
-                entries, token = self._call(
-                    "ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), read_page
-                )
-            except WickrError as error:
-                if isinstance(error, PermanentWickrError) and error.code == NOT_FOUND:  # ListUsers names no user
-                    raise _unknown_network(network_id) from None
-                raise error from None  # its text is ours alone (see `scrub_errors`): no cause to show the filter
+            entries, token = self._list_page(network_id, kwargs, deadline)
             users += [
                 ListedUser(user_id=entry["userId"], state=state_of(entry), username=str(entry.get("username") or ""))
                 for entry in entries
@@ -312,6 +278,17 @@ class WickrGateway:
         raise UsernameTooBroad(
             f"the username filter matched more than {max_pages * LIST_PAGE_SIZE} users", code="TooManyMatches"
         )
+
+    def _list_page(
+        self, network_id: str, kwargs: dict[str, Any], deadline: Deadline
+    ) -> tuple[list[Answer], str | None]:
+        """One ListUsers page (validated) and the next page's token; its 404 is the network's (it names no user)."""
+        try:
+            return self._call("ListUsers", network_id, deadline, partial(self._client.list_users, **kwargs), read_page)
+        except WickrError as error:
+            if isinstance(error, PermanentWickrError) and error.code == NOT_FOUND:
+                raise _unknown_network(network_id) from None
+            raise error from None  # its text is ours alone (see `scrub_errors`): no cause to show a filter
 
     def _confirm_network(self, network_id: str, deadline: Deadline) -> None:
         """After a 404 for a user, whether Wickr knows the network (`KnownNetworks` asks once per container)."""
@@ -341,14 +318,7 @@ class WickrGateway:
         """
         maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
         last: tuple[WickrError, BaseException] | None = None
-        attempts = Attempts(
-            deadline,
-            budget_s=CALL_BUDGET_S,
-            max_attempts=self._max_attempts,
-            backoff=self._backoff,
-            sleep=self._sleep,
-            rng=self._rng,
-        )
+        attempts = self._attempts(deadline)
         for attempt in attempts:
             # The call must be able to time out before the deadline once the pacer lets it go, wait included.
             if not self._pacer.acquire(deadline, CALL_BUDGET_S) or not deadline.allows(CALL_BUDGET_S):
@@ -376,6 +346,17 @@ class WickrGateway:
             late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
             raise _marked(late, maybe_sent) from cause
         raise _marked(error, maybe_sent) from cause
+
+    def _attempts(self, deadline: Deadline) -> Attempts:
+        """This call's attempts under the one retry rule (retry.py)."""
+        return Attempts(
+            deadline,
+            budget_s=CALL_BUDGET_S,
+            max_attempts=self._max_attempts,
+            backoff=self._backoff,
+            sleep=self._sleep,
+            rng=self._rng,
+        )
 
     def _failed(
         self, operation: str, network_id: str, raw: ClientError | BotoCoreError | IncompleteAnswerError

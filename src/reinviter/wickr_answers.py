@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
@@ -45,6 +46,27 @@ FAILURE_CODES = {
     "active": "not pending",
 }
 SAFE_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUser:
+    """A pending user as ListUsers reports it (ids and flags only: names never leave this module)."""
+
+    user_id: str
+    invite_expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WickrUser:
+    """What GetUser says of one user, names included: for an operator who asked to see them, never for logs."""
+
+    user_id: str
+    state: UserState
+    status: int | None
+    suspended: bool
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    username: str = field(repr=False)  # the user's email address
 
 
 class IncompleteAnswerError(ValueError):
