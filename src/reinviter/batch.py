@@ -12,37 +12,22 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from reinviter.circuit import NetworkCircuit
 from reinviter.errors import (
-    DeadlineReached,
-    LedgerDeadline,
     LedgerUnavailable,
-    PermanentWickrError,
-    WickrAccessError,
     WickrError,
-    WickrNetworkNotFound,
 )
 from reinviter.logs import logger
 from reinviter.metric_names import Metric
 from reinviter.models import SKIP_REASONS, ReinviteReceipt, Request, UserKey, UserState, Verdict
-from reinviter.outcomes import BatchReport, Outcomes
+from reinviter.outcomes import Outcomes, error_verdict, ledger_failed
 from reinviter.planning import CallPlanner, ReinviteCall, Requester
 from reinviter.policy import LedgerRecord, Policy, Status, decide
+from reinviter.rechecks import ListingRechecks
 from reinviter.resolution import Resolutions
+from reinviter.takeover import StaleClaim, TakeOvers
 
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
-# BatchReinviteUser's answers for a user who is no longer pending (fixed codes, wickr.py): for a user whose check was a
-# sweep's listing, not a GetUser, they may only mean the user changed since the listing. One GetUser confirms it.
-CHANGED_SINCE_LISTING = frozenset({"not pending", "suspended", "not found"})
-
-
-@dataclass(frozen=True, slots=True)
-class StaleClaim:
-    """A claim whose lease ended: its call may or may not have reached Wickr, so it is replayed exactly."""
-
-    token: str
-    requested: list[UserKey]  # the users of this batch that hold it
-    members: list[UserKey]  # every user of its call
-    unread: list[UserKey]  # members whose records the first read did not include: read them before the take-over
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +73,15 @@ class BatchRun:
         salts = {str(position): request.message_id for position, request in enumerate(self.requests)}
         self._planner = CallPlanner(requesters, per_message=not use_ledger, owners=owners, salts=salts)
         self._records: dict[UserKey, LedgerRecord] = {}
-        self._replays: set[str] = set()
+        self.take_overs = TakeOvers(self.outcomes, dry_run=dry_run)
         self._claim_rounds: dict[str, int] = {}
-        self._circuit = NetworkCircuit(self.outcomes)
+        self.circuit = NetworkCircuit(self.outcomes)
         self.known = {key: state for key, state in self.directory.known_states().items() if key in self._requested}
         # A user any other message names (an onboarding request, an old or unsealed listing) is checked with GetUser;
         # a username's resolution is a check of its own.
-        self._listed = _listed_only(self.requests, fresh_listings) - set(self.known)
-        self.known |= dict.fromkeys(self._listed, UserState.PENDING)
-        self._rechecks: list[UserKey] = []
+        listed = _listed_only(self.requests, fresh_listings) - set(self.known)
+        self.known |= dict.fromkeys(listed, UserState.PENDING)
+        self.rechecks = ListingRechecks(listed, self.outcomes)
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admitted(self, records: Mapping[UserKey, LedgerRecord]) -> Admission:
@@ -128,36 +113,12 @@ class BatchRun:
 
     def read_failed(self, keys: Iterable[UserKey], error: LedgerUnavailable) -> None:
         """A ledger read gave no answer: these users fail (their messages are retried); nothing is sent for them."""
-        self._ledger_failed(keys, "read", error)
+        ledger_failed(self.outcomes, keys, "read", error)
 
     def take_over(self, stale: StaleClaim, members: Mapping[UserKey, LedgerRecord]) -> ReinviteCall | None:
         """The call to take over (the members still holding the token, read now), or None (a dry run replays none)."""
         self._records |= members
-        holding = [key for key in stale.members if (held := self._records.get(key)) and held.claim_token == stale.token]
-        if self._dry_run:
-            self.outcomes.record(stale.requested, Verdict.SKIPPED, "stale claim (a dry run does not replay it)")
-            return None
-        network_id = stale.requested[0].network_id
-        return ReinviteCall(network_id, tuple(key.user_id for key in holding), stale.token)
-
-    def taken_over(
-        self, call: ReinviteCall, stale: StaleClaim, answer: bool | LedgerUnavailable
-    ) -> ReinviteCall | None:
-        """The ledger answered a take-over: the call to replay (same members, same token), or None."""
-        if isinstance(answer, LedgerUnavailable):
-            self._ledger_failed(stale.requested, "take over", answer)
-            return None
-        if not answer:  # another invocation took it first: it reports the users
-            self.outcomes.record(stale.requested, Verdict.UNFINISHED, Status.CLAIMED.value)
-            return None
-        logger.info(
-            "replaying a stale claim",
-            network_id=call.network_id,
-            members=len(call.user_ids),
-            requested=len(stale.requested),
-        )
-        self._replays.add(call.token)
-        return call
+        return self.take_overs.plan(stale, self._records)
 
     # -- GetUser answers ----------------------------------------------------------------------------------------
     def checked(self, key: UserKey, state: UserState) -> list[ReinviteCall]:
@@ -170,8 +131,8 @@ class BatchRun:
 
     def check_failed(self, key: UserKey, error: WickrError) -> list[ReinviteCall]:
         """GetUser gave no answer: the user fails (its message is retried)."""
-        self._trip(key.network_id, error)
-        self.outcomes.record([key], _verdict(error), f"GetUser: {error.code or error}")
+        self.circuit.trip(key.network_id, error)
+        self.outcomes.record([key], error_verdict(error), f"GetUser: {error.code or error}")
         return self._to_claim(self._planner.settled(key, spoils=True))
 
     def flush(self) -> list[ReinviteCall]:
@@ -204,7 +165,7 @@ class BatchRun:
         """The ledger answered a claim: the call to send, or a smaller call to claim instead, or neither."""
         if isinstance(answer, LedgerUnavailable):
             # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
-            self._ledger_failed(chunk.users(), "claim", answer)
+            ledger_failed(self.outcomes, chunk.users(), "claim", answer)
             return ClaimAnswer()
         if not answer:
             return ClaimAnswer(send=chunk)
@@ -249,29 +210,9 @@ class BatchRun:
                 continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
             if key.user_id in receipt.successful:
                 self.outcomes.record([key], Verdict.REINVITED, "reinvited")
-            elif key in self._listed and receipt.failed[key.user_id] in CHANGED_SINCE_LISTING:
-                self._rechecks.append(key)  # its verdict waits for one GetUser
-            else:
+            elif not self.rechecks.wanted(key, receipt.failed[key.user_id]):  # else its verdict waits for a GetUser
                 self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {receipt.failed[key.user_id]}")
         return {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
-
-    def take_rechecks(self) -> list[UserKey]:
-        """Listed users Wickr refused as no longer pending: each needs a GetUser before its verdict."""
-        rechecks, self._rechecks = self._rechecks, []
-        return rechecks
-
-    def rechecked(self, key: UserKey, answer: UserState | WickrError) -> None:
-        """GetUser answered for a listed user Wickr would not reinvite: a skip if it changed, else a failure."""
-        if isinstance(answer, WickrError):
-            self.outcomes.record([key], _verdict(answer), f"GetUser: {answer.code or answer}")
-            return
-        self.outcomes.count(Metric.USERS_CHECKED)
-        if answer is UserState.PENDING:
-            self.outcomes.record([key], Verdict.FAILED, "BatchReinviteUser: not pending, yet GetUser says pending")
-            return
-        reason = f"{SKIP_REASONS[answer]} (changed since the sweep's listing)"
-        self.outcomes.record([key], Verdict.SKIPPED, reason)
-        logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
 
     def settled(self, chunk: ReinviteCall, answer: list[UserKey] | LedgerUnavailable) -> None:
         """The ledger answered a settle: count and log who reached the attempt cap."""
@@ -287,13 +228,13 @@ class BatchRun:
 
     def send_failed(self, chunk: ReinviteCall, error: WickrError) -> bool:
         """The call gave no answer. True: release it (it certainly never reached Wickr, and it is not a replay)."""
-        self._trip(chunk.network_id, error)
+        self.circuit.trip(chunk.network_id, error)
         if error.maybe_sent:
             self._maybe_sent(chunk, f"BatchReinviteUser: {error.code or 'no answer'}, perhaps sent")
             return False
         requested = [key for key in chunk.users() if key in self._requested]
-        self.outcomes.record(requested, _verdict(error), f"BatchReinviteUser: {error.code or error}")
-        return chunk.token not in self._replays
+        self.outcomes.record(requested, error_verdict(error), f"BatchReinviteUser: {error.code or error}")
+        return not self.take_overs.is_replay(chunk.token)
 
     def _maybe_sent(self, chunk: ReinviteCall, reason: str) -> None:
         """Wickr may have invited these users: keep the claim, fail the messages; their retry replays the call."""
@@ -305,63 +246,7 @@ class BatchRun:
             reason=reason,
         )
 
-    @staticmethod
-    def released(chunk: ReinviteCall, answer: LedgerUnavailable | None) -> None:
-        """The ledger answered a release; a failed one only delays the users until the lease ends."""
-        if answer is not None:
-            logger.warning("ledger release failed", network_id=chunk.network_id, error=str(answer))
-
     # -- per network circuit ------------------------------------------------------------------------------------
-    def blocked(self, network_id: str) -> WickrError | None:
-        """After an access error or exhausted retries, the network is not called again in this batch."""
-        return self._circuit.blocked(network_id)
-
-    def _trip(self, network_id: str, error: WickrError) -> None:
-        self._circuit.trip(network_id, error)
-
-    def _ledger_failed(self, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:
-        keys = list(keys)
-        verdict = Verdict.UNFINISHED if isinstance(error, LedgerDeadline) else Verdict.FAILED
-        logger.warning("ledger unavailable", step=step, users=len(keys), error=str(error))
-        self.outcomes.record(keys, verdict, f"ledger unavailable ({step})")
-
-    def finish(self) -> BatchReport:
-        """Map every verdict back to the messages that asked."""
-        return self.outcomes.finish(self.requests, self.directory)
-
-
-class NetworkCircuit:
-    """Per network, the failure that stops further calls to it in this batch (an access error, retries spent)."""
-
-    def __init__(self, outcomes: Outcomes) -> None:
-        self._outcomes = outcomes
-        self._open: dict[str, WickrError] = {}
-
-    def blocked(self, network_id: str) -> WickrError | None:
-        """The error that stands for a call not made, if the network's circuit is open."""
-        error = self._open.get(network_id)
-        if error is None:
-            return None
-        blocked = type(error)(f"not called: network failed earlier ({error})", code=error.code, status=error.status)
-        blocked.maybe_sent = False
-        return blocked
-
-    def trip(self, network_id: str, error: WickrError) -> None:
-        """Open the network's circuit for a network-wide failure (once, with one log line)."""
-        if isinstance(error, DeadlineReached):
-            return
-        network_wide = isinstance(error, WickrAccessError | WickrNetworkNotFound)
-        if isinstance(error, PermanentWickrError) and not network_wide:
-            return  # about this request only (400/422): other users of the network may be fine
-        if network_id in self._open:
-            return
-        self._open[network_id] = error
-        if isinstance(error, WickrNetworkNotFound):
-            # Not "every user not found": the messages fail and reach the DLQ, where an operator sees them.
-            self._outcomes.network_not_found(network_id, error)
-            return
-        log = logger.error if network_wide else logger.warning
-        log("network unavailable", network_id=network_id, error=str(error), code=error.code, status=error.status)
 
 
 def _index(
@@ -388,7 +273,3 @@ def _listed_only(requests: Sequence[Request], fresh_listings: frozenset[int]) ->
         for user_id in request.user_ids:
             named_by[UserKey(request.network_id, user_id)].add(position)
     return {key for key, positions in named_by.items() if positions <= fresh_listings}
-
-
-def _verdict(error: WickrError) -> Verdict:
-    return Verdict.UNFINISHED if isinstance(error, DeadlineReached) else Verdict.FAILED

@@ -55,6 +55,27 @@ class Container:
     sweeper: Sweeper
 
 
+def _stack_key(settings: Settings) -> SecretKey | None:
+    """The stack's key: the username cache's HMAC and the sweep's listing seals (its client built on first use)."""
+    if not settings.username_hash_key_secret:
+        return None
+    return SecretKey(partial(boto3.client, "secretsmanager", config=SECRET_CONFIG), settings.username_hash_key_secret)
+
+
+def _stores(settings: Settings, key: SecretKey | None) -> tuple[DynamoLedger | None, NameCache, Cursors]:
+    """The ledger table's adapters, each with its own client (the null ones without a table)."""
+    if not settings.ledger_table:
+        return None, NoNameCache(), NoCursors()
+    cursors = DynamoCursors(boto3.client("dynamodb", config=CURSORS_CONFIG), settings.ledger_table)
+    # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
+    ledger = DynamoLedger(boto3.client("dynamodb", config=DYNAMODB_CONFIG), settings.ledger_table, settings.policy)
+    names: NameCache = NoNameCache()
+    if settings.username_cache and key is not None:
+        client = boto3.client("dynamodb", config=DYNAMODB_CONFIG)
+        names = DynamoNameCache(client, settings.ledger_table, key, settings.username_cache_days * 86400.0)
+    return ledger, names, cursors
+
+
 @cache
 def container() -> Container:
     """Built on the first invocation (not at import, so a bad variable fails that invocation loudly) and reused."""
@@ -65,27 +86,9 @@ def container() -> Container:
         max_attempts=settings.retry_attempts,
         pacer=RequestPacer(settings.max_requests_per_second),
     )
-    ledger = None
-    names: NameCache = NoNameCache()
-    cursors: Cursors = NoCursors()
-    # The stack's key: the username cache's HMAC and the sweep's listing seals (its client is built on first use).
-    key = None
-    if settings.username_hash_key_secret:
-        key = SecretKey(
-            partial(boto3.client, "secretsmanager", config=SECRET_CONFIG), settings.username_hash_key_secret
-        )
+    key = _stack_key(settings)
     seal = ListingSeal(key, current_time, settings.sweep_freshness_s) if key and settings.sweep_freshness_s else None
-    if settings.ledger_table:
-        cursors = DynamoCursors(boto3.client("dynamodb", config=CURSORS_CONFIG), settings.ledger_table)
-        # A dry run reads the ledger (so it reports cooldowns truthfully) and never writes it.
-        ledger = DynamoLedger(boto3.client("dynamodb", config=DYNAMODB_CONFIG), settings.ledger_table, settings.policy)
-        if settings.username_cache and key is not None:
-            names = DynamoNameCache(
-                boto3.client("dynamodb", config=DYNAMODB_CONFIG),  # its own client: each adapter owns one
-                settings.ledger_table,
-                key,
-                settings.username_cache_days * 86400.0,
-            )
+    ledger, names, cursors = _stores(settings, key)
     if not settings.username_cache:
         logger.info("resolution cache off: every name is looked up with ListUsers")
     service = ReinviteService(

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reinviter.errors import DeadlineReached, LedgerDeadline, LedgerUnavailable, WickrError
 from reinviter.logs import logger
 from reinviter.metric_names import Metric
 from reinviter.models import Request, UserKey, UserOutcome, Verdict
@@ -127,3 +128,16 @@ class Outcomes:
                 skipped=skipped or None,
             )
         return report
+
+
+def ledger_failed(outcomes: Outcomes, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:
+    """The ledger gave no answer: the users fail (their messages are retried), unfinished when time ran out."""
+    keys = list(keys)
+    verdict = Verdict.UNFINISHED if isinstance(error, LedgerDeadline) else Verdict.FAILED
+    logger.warning("ledger unavailable", step=step, users=len(keys), error=str(error))
+    outcomes.record(keys, verdict, f"ledger unavailable ({step})")
+
+
+def error_verdict(error: WickrError) -> Verdict:
+    """A call that gave no answer: unfinished if time ran out (retried), else failed (retried)."""
+    return Verdict.UNFINISHED if isinstance(error, DeadlineReached) else Verdict.FAILED

@@ -1,4 +1,4 @@
-"""Client-side pacing: a token bucket shared by the worker threads that adapts to Wickr's 429 answers.
+"""Client-side pacing of Wickr calls: a token bucket that adapts to 429 answers, and the count of what was answered.
 
 Wickr publishes no rate quota, so the pacer learns one: it starts at the configured ceiling (or unpaced), halves its
 rate when 429s are at least a fifth of its recent calls (at most once per cool-down, so eight threads hitting the same
@@ -128,3 +128,23 @@ class RequestPacer:
 def _trim(times: deque[float], now: float) -> None:
     while times and now - times[0] >= WINDOW_S:
         times.popleft()
+
+
+class CallCounter:
+    """Thread-safe counts of what the API answered, read by the handler as metrics after each invocation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rate_limited = 0
+        self._calls = 0
+
+    def record(self, *, rate_limited: bool) -> None:
+        """Count one HTTP answer."""
+        with self._lock:
+            self._calls += 1
+            self._rate_limited += int(rate_limited)
+
+    def snapshot(self) -> tuple[int, int]:
+        """(calls, 429 answers) so far."""
+        with self._lock:
+            return self._calls, self._rate_limited

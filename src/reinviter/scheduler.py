@@ -14,12 +14,14 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
-from reinviter.batch import BatchRun, StaleClaim
+from reinviter.batch import BatchRun
 from reinviter.deadline import Deadline
 from reinviter.errors import LedgerUnavailable, WickrError
+from reinviter.logs import logger
 from reinviter.models import ReinviteReceipt, UserKey, UserState
 from reinviter.planning import ReinviteCall
 from reinviter.ports import Ledger, WickrPort
+from reinviter.takeover import StaleClaim
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,7 @@ class Scheduler:
             else:
                 job = CheckJob(self.checks.popleft())
             network_id = job.call.network_id if isinstance(job, SendJob) else job.key.network_id
-            blocked = self.run.blocked(network_id)
+            blocked = self.run.circuit.blocked(network_id)
             if blocked is not None:
                 self._on_wickr(job, blocked)
                 continue
@@ -183,7 +185,7 @@ class Scheduler:
             raise error  # a bug, not a Wickr answer: let the invocation fail loudly
         result = answer.result() if error is None and isinstance(answer, Future) else None
         if isinstance(job, RecheckJob):
-            self.run.rechecked(job.key, error if error is not None else _state(result))
+            self.run.rechecks.answered(job.key, error if error is not None else _state(result))
         elif isinstance(job, CheckJob):
             calls = (
                 self.run.check_failed(job.key, error)
@@ -202,7 +204,7 @@ class Scheduler:
         attempts = self.run.sent(call, receipt)
         if attempts is None:
             return  # perhaps sent: the claim stays for an exact replay
-        self.rechecks.extend(self.run.take_rechecks())
+        self.rechecks.extend(self.run.rechecks.take())
         cleanup = self.deadline.for_cleanup()
         self._submit_ledger(SettleJob(call), self._ledger.settle, call, receipt, attempts, cleanup)
 
@@ -219,13 +221,13 @@ class Scheduler:
             if claimed.claim_instead is not None:
                 self.claim([claimed.claim_instead])
         elif isinstance(job, TakeOverJob):
-            replay = self.run.taken_over(job.call, job.stale, answer)
+            replay = self.run.take_overs.answered(job.call, job.stale, answer)
             if replay is not None:
                 self.sends.append(replay)
         elif isinstance(job, SettleJob):
             self.run.settled(job.call, answer)
-        else:
-            self.run.released(job.call, error)
+        elif error is not None:  # a failed release only delays the users until the lease ends
+            logger.warning("ledger release failed", network_id=job.call.network_id, error=str(error))
 
 
 def _state(result: object) -> UserState:

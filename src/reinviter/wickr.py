@@ -30,7 +30,7 @@ from reinviter.errors import (
 )
 from reinviter.models import MAX_USERS_PER_REINVITE, ListedUser, ReinviteReceipt, UserState
 from reinviter.observability import logger
-from reinviter.pacing import RequestPacer
+from reinviter.pacing import CallCounter, RequestPacer
 from reinviter.retry import Attempts, Backoff
 from reinviter.wickr_answers import (
     RATE_LIMITED,
@@ -66,26 +66,6 @@ LIST_PAGE_SIZE = 100  # ListUsers' largest page
 # A username lookup reads at most this many pages: the filter matches partially, so a short username (`a@x.org`) may
 # match thousands; an exact match hidden among more than 1,000 partial ones fails its entry rather than page forever.
 MAX_LOOKUP_PAGES = 10
-
-
-class CallCounter:
-    """Thread-safe counts of what the API answered, read by the handler as metrics after each invocation."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rate_limited = 0
-        self._calls = 0
-
-    def record(self, *, rate_limited: bool) -> None:
-        """Count one HTTP answer."""
-        with self._lock:
-            self._calls += 1
-            self._rate_limited += int(rate_limited)
-
-    def snapshot(self) -> tuple[int, int]:
-        """(calls, 429 answers) so far."""
-        with self._lock:
-            return self._calls, self._rate_limited
 
 
 class KnownNetworks:
@@ -127,8 +107,12 @@ class KnownNetworks:
             self._known[network_id] = True
 
 
-class WickrGateway:
-    """GetUser, ListUsers and BatchReinviteUser with our retry, pacing and error policy."""
+class WickrTransport:
+    """How every Wickr call is made: our retries under the one retry rule, pacing, answer validation, counting.
+
+    botocore's `standard` and `adaptive` retry modes do not retry Wickr's 429, and its retries would multiply with
+    ours, so the client makes one attempt and this class decides every retry, never past the deadline.
+    """
 
     def __init__(
         self,
@@ -147,7 +131,78 @@ class WickrGateway:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._sleep = sleep
         self.counter = CallCounter()
-        self._networks = KnownNetworks()
+        self._networks = KnownNetworks()  # which networks exist, learnt once per container (see KnownNetworks)
+
+    def _call(
+        self,
+        operation: str,
+        network_id: str,
+        deadline: Deadline,
+        send: Callable[[], Answer],
+        read: Callable[[Answer], T],
+    ) -> T:
+        """Send with our retries and pacing; `read` checks the answer for what the caller decides on, and reduces it.
+
+        A 200 that `read` refuses is a failed attempt like a 500 (retried, `maybe_sent`): never a verdict.
+        """
+        maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
+        last: tuple[WickrError, BaseException] | None = None
+        attempts = self._attempts(deadline)
+        for attempt in attempts:
+            # The call must be able to time out before the deadline once the pacer lets it go, wait included.
+            if not self._pacer.acquire(deadline, CALL_BUDGET_S) or not deadline.allows(CALL_BUDGET_S):
+                break
+            try:
+                with tracing.span(f"wickr.{operation}", network_id=network_id, attempt=attempt + 1):
+                    answer = send()
+                    self.counter.record(rate_limited=False)
+                    result = read(answer)
+            except (ClientError, BotoCoreError, IncompleteAnswerError) as raw:
+                error = self._failed(operation, network_id, raw)
+                maybe_sent = maybe_sent or (isinstance(error, RetryableWickrError) and error.status != RATE_LIMITED)
+                if not isinstance(error, RetryableWickrError):
+                    raise _marked(error, maybe_sent) from raw
+                last = (error, raw)
+                continue
+            self._pacer.on_success()
+            return result
+        if last is None:
+            raise _marked(
+                DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
+            )
+        error, cause = last
+        if attempts.out_of_time:
+            late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
+            raise _marked(late, maybe_sent) from cause
+        raise _marked(error, maybe_sent) from cause
+
+    def _attempts(self, deadline: Deadline) -> Attempts:
+        """This call's attempts under the one retry rule (retry.py)."""
+        return Attempts(
+            deadline,
+            budget_s=CALL_BUDGET_S,
+            max_attempts=self._max_attempts,
+            backoff=self._backoff,
+            sleep=self._sleep,
+            rng=self._rng,
+        )
+
+    def _failed(
+        self, operation: str, network_id: str, raw: ClientError | BotoCoreError | IncompleteAnswerError
+    ) -> WickrError:
+        """One failed attempt: translated, counted, logged when malformed; a 429 slows the pacer."""
+        error = translate(operation, raw)
+        if isinstance(raw, ClientError):
+            self.counter.record(rate_limited=error.status == RATE_LIMITED)
+        if isinstance(raw, IncompleteAnswerError):
+            logger.warning("wickr answer malformed", operation=operation, network_id=network_id, problem=str(raw))
+        if error.status == RATE_LIMITED:
+            self._pacer.on_throttled()
+        return error
+
+
+class WickrGateway(WickrTransport):
+    """GetUser, ListUsers, GetUsersCount and BatchReinviteUser: each answer validated before anything decides."""
 
     def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
         """What GetUser says of one user; a user Wickr does not know is NOT_FOUND, not an error.
@@ -303,73 +358,6 @@ class WickrGateway:
             )
 
         self._networks.confirm(network_id, ask)
-
-    def _call(
-        self,
-        operation: str,
-        network_id: str,
-        deadline: Deadline,
-        send: Callable[[], Answer],
-        read: Callable[[Answer], T],
-    ) -> T:
-        """Send with our retries and pacing; `read` checks the answer for what the caller decides on, and reduces it.
-
-        A 200 that `read` refuses is a failed attempt like a 500 (retried, `maybe_sent`): never a verdict.
-        """
-        maybe_sent = False  # a 5xx or a timeout may have been acted on; a 429 or a 4xx was not
-        last: tuple[WickrError, BaseException] | None = None
-        attempts = self._attempts(deadline)
-        for attempt in attempts:
-            # The call must be able to time out before the deadline once the pacer lets it go, wait included.
-            if not self._pacer.acquire(deadline, CALL_BUDGET_S) or not deadline.allows(CALL_BUDGET_S):
-                break
-            try:
-                with tracing.span(f"wickr.{operation}", network_id=network_id, attempt=attempt + 1):
-                    answer = send()
-                    self.counter.record(rate_limited=False)
-                    result = read(answer)
-            except (ClientError, BotoCoreError, IncompleteAnswerError) as raw:
-                error = self._failed(operation, network_id, raw)
-                maybe_sent = maybe_sent or (isinstance(error, RetryableWickrError) and error.status != RATE_LIMITED)
-                if not isinstance(error, RetryableWickrError):
-                    raise _marked(error, maybe_sent) from raw
-                last = (error, raw)
-                continue
-            self._pacer.on_success()
-            return result
-        if last is None:
-            raise _marked(
-                DeadlineReached(f"{operation}: no time left before the deadline", code="Deadline"), maybe_sent
-            )
-        error, cause = last
-        if attempts.out_of_time:
-            late = DeadlineReached(f"{operation}: retry would pass the deadline ({error})", code=error.code)
-            raise _marked(late, maybe_sent) from cause
-        raise _marked(error, maybe_sent) from cause
-
-    def _attempts(self, deadline: Deadline) -> Attempts:
-        """This call's attempts under the one retry rule (retry.py)."""
-        return Attempts(
-            deadline,
-            budget_s=CALL_BUDGET_S,
-            max_attempts=self._max_attempts,
-            backoff=self._backoff,
-            sleep=self._sleep,
-            rng=self._rng,
-        )
-
-    def _failed(
-        self, operation: str, network_id: str, raw: ClientError | BotoCoreError | IncompleteAnswerError
-    ) -> WickrError:
-        """One failed attempt: translated, counted, logged when malformed; a 429 slows the pacer."""
-        error = translate(operation, raw)
-        if isinstance(raw, ClientError):
-            self.counter.record(rate_limited=error.status == RATE_LIMITED)
-        if isinstance(raw, IncompleteAnswerError):
-            logger.warning("wickr answer malformed", operation=operation, network_id=network_id, problem=str(raw))
-        if error.status == RATE_LIMITED:
-            self._pacer.on_throttled()
-        return error
 
 
 def _unknown_network(network_id: str) -> WickrNetworkNotFound:

@@ -180,7 +180,7 @@ class CoreModel(RuleBasedStateMachine):
                 answer = self.ledger.take_over(call, NEVER)
             except LedgerUnavailable as error:
                 answer = error
-            replay = run.taken_over(call, stale, answer)
+            replay = run.take_overs.answered(call, stale, answer)
             replays += [replay] if replay is not None else []
         return admission.to_check, replays
 
@@ -260,8 +260,7 @@ class CoreModel(RuleBasedStateMachine):
             inv.ledger += [("claim", claimed.claim_instead, None)] if claimed.claim_instead is not None else []
         elif step == "settle":
             inv.run.settled(chunk, answer)
-        else:
-            inv.run.released(chunk, answer)
+        # a release's answer changes nothing in the run (a failed one only delays the users until the lease ends)
 
     @precondition(lambda self: self.any_inv(lambda inv: bool(inv.ready)))
     @rule(data=st.data())
@@ -315,7 +314,7 @@ class CoreModel(RuleBasedStateMachine):
         self.report(self.invocations.pop(number))
 
     def report(self, inv: Invocation) -> None:
-        failed = set(inv.run.finish().failed_message_ids)
+        failed = set(inv.run.outcomes.finish(inv.run.requests, inv.run.directory).failed_message_ids)
         for message in inv.messages:
             message.in_flight = False
             if message.message_id in failed:
