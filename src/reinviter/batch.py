@@ -145,33 +145,33 @@ class BatchRun:
     def _to_claim(self, plan: list[ReinviteCall]) -> list[ReinviteCall]:
         if not self._dry_run:
             return plan
-        for chunk in plan:
-            self.outcomes.record(chunk.users(), Verdict.WOULD_REINVITE, "dry run")
+        for call in plan:
+            self.outcomes.record(call.users(), Verdict.WOULD_REINVITE, "dry run")
             logger.info(
                 "dry run: would reinvite",
-                network_id=chunk.network_id,
-                count=len(chunk.user_ids),
-                user_ids=chunk.user_ids,
+                network_id=call.network_id,
+                count=len(call.user_ids),
+                user_ids=call.user_ids,
             )
         return []
 
-    def seen(self, chunk: ReinviteCall) -> dict[UserKey, LedgerRecord | None]:
+    def seen(self, call: ReinviteCall) -> dict[UserKey, LedgerRecord | None]:
         """The records a claim of this call expects (as read, or as a refusal showed them)."""
-        return {key: self._records.get(key) for key in chunk.users()}
+        return {key: self._records.get(key) for key in call.users()}
 
     def claimed(
-        self, chunk: ReinviteCall, answer: Mapping[UserKey, LedgerRecord | None] | LedgerUnavailable
+        self, call: ReinviteCall, answer: Mapping[UserKey, LedgerRecord | None] | LedgerUnavailable
     ) -> ClaimAnswer:
         """The ledger answered a claim: the call to send, or a smaller call to claim instead, or neither."""
         if isinstance(answer, LedgerUnavailable):
             # Perhaps applied: then the claim holds this call's token and is replayed after the lease.
-            ledger_failed(self.outcomes, chunk.users(), "claim", answer)
+            ledger_failed(self.outcomes, call.users(), "claim", answer)
             return ClaimAnswer()
         if not answer:
-            return ClaimAnswer(send=chunk)
+            return ClaimAnswer(send=call)
         now = self._clock()
         retry: list[UserKey] = []
-        for key in chunk.users():
+        for key in call.users():
             if key in answer:
                 record = answer[key]
                 self._records.pop(key, None)
@@ -187,62 +187,62 @@ class BatchRun:
             retry.append(key)
         if not retry:
             return ClaimAnswer()
-        rounds = self._claim_rounds.pop(chunk.token, 1)
+        rounds = self._claim_rounds.pop(call.token, 1)
         if rounds >= CLAIM_ROUNDS:
             self.outcomes.record(retry, Verdict.UNFINISHED, "contended: records kept changing")
             return ClaimAnswer()
-        smaller = self._planner.chunk(retry)  # fewer users: a new call with a new token (nothing was sent)
+        smaller = self._planner.call_for(retry)  # fewer users: a new call with a new token (nothing was sent)
         self._claim_rounds[smaller.token] = rounds + 1
         return ClaimAnswer(claim_instead=smaller)
 
     # -- BatchReinviteUser answers ------------------------------------------------------------------------------
-    def sent(self, chunk: ReinviteCall, receipt: ReinviteReceipt) -> dict[UserKey, int] | None:
+    def sent(self, call: ReinviteCall, receipt: ReinviteReceipt) -> dict[UserKey, int] | None:
         """Wickr answered the call: report the requested users; returns the attempt counts its settle needs.
 
         None: the answer does not account for every member (the gateway refuses such answers; this guards the
         rule here too). Then nobody is settled: the claim stays whole, for an exact replay.
         """
-        if not receipt.accounts_for(chunk.user_ids):
-            self._maybe_sent(chunk, "BatchReinviteUser: the answer does not account for every user")
+        if not receipt.accounts_for(call.user_ids):
+            self._maybe_sent(call, "BatchReinviteUser: the answer does not account for every user")
             return None
-        for key in chunk.users():
+        for key in call.users():
             if key not in self._requested:
                 continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
             if key.user_id in receipt.successful:
                 self.outcomes.record([key], Verdict.REINVITED, "reinvited")
             elif not self.rechecks.wanted(key, receipt.failed[key.user_id]):  # else its verdict waits for a GetUser
                 self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {receipt.failed[key.user_id]}")
-        return {key: record.attempts for key in chunk.users() if (record := self._records.get(key))}
+        return {key: record.attempts for key in call.users() if (record := self._records.get(key))}
 
-    def settled(self, chunk: ReinviteCall, answer: list[UserKey] | LedgerUnavailable) -> None:
+    def settled(self, call: ReinviteCall, answer: list[UserKey] | LedgerUnavailable) -> None:
         """The ledger answered a settle: count and log who reached the attempt cap."""
         if isinstance(answer, LedgerUnavailable):
             # The claim stays; its replay after the lease gets Wickr's stored answer and settles it then.
             logger.warning(
-                "ledger settle failed, claim left for replay", network_id=chunk.network_id, error=str(answer)
+                "ledger settle failed, claim left for replay", network_id=call.network_id, error=str(answer)
             )
             return
         self.outcomes.count(Metric.USERS_GIVEN_UP, len(answer))
         for key in answer:
             logger.warning("user given up", network_id=key.network_id, user_id=key.user_id)
 
-    def send_failed(self, chunk: ReinviteCall, error: WickrError) -> bool:
+    def send_failed(self, call: ReinviteCall, error: WickrError) -> bool:
         """The call gave no answer. True: release it (it certainly never reached Wickr, and it is not a replay)."""
-        self.circuit.trip(chunk.network_id, error)
+        self.circuit.trip(call.network_id, error)
         if error.maybe_sent:
-            self._maybe_sent(chunk, f"BatchReinviteUser: {error.code or 'no answer'}, perhaps sent")
+            self._maybe_sent(call, f"BatchReinviteUser: {error.code or 'no answer'}, perhaps sent")
             return False
-        requested = [key for key in chunk.users() if key in self._requested]
+        requested = [key for key in call.users() if key in self._requested]
         self.outcomes.record(requested, error_verdict(error), f"BatchReinviteUser: {error.code or error}")
-        return not self.take_overs.is_replay(chunk.token)
+        return not self.take_overs.is_replay(call.token)
 
-    def _maybe_sent(self, chunk: ReinviteCall, reason: str) -> None:
+    def _maybe_sent(self, call: ReinviteCall, reason: str) -> None:
         """Wickr may have invited these users: keep the claim, fail the messages; their retry replays the call."""
-        self.outcomes.record([key for key in chunk.users() if key in self._requested], Verdict.MAYBE_SENT, reason)
+        self.outcomes.record([key for key in call.users() if key in self._requested], Verdict.MAYBE_SENT, reason)
         logger.warning(
             "reinvite perhaps sent, claim kept for an exact replay",
-            network_id=chunk.network_id,
-            users=len(chunk.user_ids),
+            network_id=call.network_id,
+            users=len(call.user_ids),
             reason=reason,
         )
 

@@ -84,17 +84,17 @@ class DynamoLedger:
         return {by_pk[item["pk"]["S"]]: LedgerRecord.from_item(item) for item in items}
 
     def claim(
-        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, call: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         """One transaction: every user unclaimed (or claimed by this very call), out of cooldown, attempts as seen."""
         now = self._clock()
         actions = []
-        for key in chunk.users():
+        for key in call.users():
             record = seen.get(key)
             attempts = record.attempts if record is not None else 0
             values: dict[str, Any] = {
-                ":token": {"S": chunk.token},
-                ":members": {"L": [{"S": user_id} for user_id in chunk.user_ids]},
+                ":token": {"S": call.token},
+                ":members": {"L": [{"S": user_id} for user_id in call.user_ids]},
                 ":expires": number(now + self._policy.lease_s),
                 ":cooldown_start": number(now - self._policy.cooldown_s),
                 ":network": {"S": key.network_id},
@@ -115,16 +115,16 @@ class DynamoLedger:
                 )
             )
         try:
-            self._transact("claim", chunk, actions, deadline)
+            self._transact("claim", call, actions, deadline)
         except TransactionCancelled as cancelled:
             return {
                 key: LedgerRecord.from_item(reason["Item"]) if reason.get("Item") else None
-                for key, reason in zip(chunk.users(), cancelled.reasons, strict=True)
+                for key, reason in zip(call.users(), cancelled.reasons, strict=True)
                 if reason.get("Code") == "ConditionalCheckFailed"
             }
         return {}
 
-    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
+    def take_over(self, call: ReinviteCall, deadline: Deadline) -> bool:
         """Extend a stale claim's lease on all its members at once; its own earlier extension counts as taken.
 
         The taker marks the claim with a fresh id, so a retry of this very request (its answer lost) is recognised
@@ -132,7 +132,7 @@ class DynamoLedger:
         """
         now = self._clock()
         values = {
-            ":token": {"S": chunk.token},
+            ":token": {"S": call.token},
             ":now": number(now),
             ":expires": number(now + self._policy.lease_s),
             ":taker": {"S": uuid.uuid4().hex},
@@ -144,24 +144,24 @@ class DynamoLedger:
                 "claim_token = :token AND (claim_expires_at <= :now OR claim_taker = :taker)",
                 values,
             )
-            for key in chunk.users()
+            for key in call.users()
         ]
         try:
-            self._transact("take over", chunk, actions, deadline)
+            self._transact("take over", call, actions, deadline)
         except TransactionCancelled:
             return False
         return True
 
     def settle(
-        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, call: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         """One transaction: successful users count an attempt and start their cooldown, the others lose the claim."""
         now = self._clock()
         actions = []
         counts: dict[UserKey, int] = {}
         given_up: list[UserKey] = []
-        for key in chunk.users():
-            values: dict[str, Any] = {":token": {"S": chunk.token}}
+        for key in call.users():
+            values: dict[str, Any] = {":token": {"S": call.token}}
             if key.user_id not in receipt.successful:
                 actions.append(self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values))
                 continue
@@ -179,24 +179,24 @@ class DynamoLedger:
                 self._update(key, f"{update} REMOVE {remove}", "claim_token = :token", values, {"#ttl": "ttl"})
             )
         try:
-            self._transact("settle", chunk, actions, deadline)
+            self._transact("settle", call, actions, deadline)
         except TransactionCancelled as cancelled:
             # No member holds this call's token any more. Ours if our earlier attempt was applied (its answer lost):
             # then the items show the counts it wrote. Otherwise a replay settled the call: not ours to count.
             applied = {
                 key
-                for key, reason in zip(chunk.users(), cancelled.reasons, strict=True)
+                for key, reason in zip(call.users(), cancelled.reasons, strict=True)
                 if _shows_settled(reason.get("Item"), counts.get(key))
             }
             return [key for key in given_up if key in applied]
         return given_up
 
-    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
+    def release(self, call: ReinviteCall, deadline: Deadline) -> None:
         """Free the users of a call that certainly never reached Wickr, where the claim is still this call's."""
-        values = {":token": {"S": chunk.token}}
-        actions = [self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values) for key in chunk.users()]
+        values = {":token": {"S": call.token}}
+        actions = [self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values) for key in call.users()]
         try:
-            self._transact("release", chunk, actions, deadline)
+            self._transact("release", call, actions, deadline)
         except TransactionCancelled:
             return  # already free (our earlier attempt was applied, its answer lost)
 
@@ -221,12 +221,12 @@ class DynamoLedger:
             action["ExpressionAttributeNames"] = names
         return {"Update": action}
 
-    def _transact(self, step: str, chunk: ReinviteCall, actions: list[dict[str, Any]], deadline: Deadline) -> None:
+    def _transact(self, step: str, call: ReinviteCall, actions: list[dict[str, Any]], deadline: Deadline) -> None:
         # DynamoDB answers a repeated token once for 10 minutes; the step keeps one call's writes apart (36 chars).
         # A take-over has no token of its own: a second taker of the same claim must not get the first one's answer.
         request: dict[str, Any] = {"TransactItems": actions}
         if step != "take over":
-            request["ClientRequestToken"] = f"{step[0]}-{chunk.token[:34]}"
+            request["ClientRequestToken"] = f"{step[0]}-{call.token[:34]}"
         self._dynamo.request(step, self._client.transact_write_items, request, deadline)
 
 

@@ -92,7 +92,7 @@ class CallPlanner:
             for key in keys:
                 self._owners_of[key].append(owner)
 
-    def chunk(self, keys: Sequence[UserKey], salt: Iterable[str] | None = None) -> ReinviteCall:
+    def call_for(self, keys: Sequence[UserKey], salt: Iterable[str] | None = None) -> ReinviteCall:
         """One call for these users of one network (at most 50), its token from their requesters (or `salt`)."""
         network_id = keys[0].network_id
         if any(key.network_id != network_id for key in keys):
@@ -115,7 +115,7 @@ class CallPlanner:
         if len(pending) < MAX_USERS_PER_REINVITE:
             return []
         self._pending[key.network_id] = []
-        return [self.chunk([UserKey(key.network_id, user_id) for user_id in pending])]
+        return [self.call_for([UserKey(key.network_id, user_id) for user_id in pending])]
 
     def settled(self, key: UserKey, *, spoils: bool) -> list[ReinviteCall]:
         """A user that will not be sent (skipped, or its check failed when `spoils`): the calls now complete."""
@@ -138,7 +138,7 @@ class CallPlanner:
         if self.per_message:
             return []
         plan = [
-            self.chunk([UserKey(network_id, user_id) for user_id in pending])
+            self.call_for([UserKey(network_id, user_id) for user_id in pending])
             for network_id, pending in sorted(self._pending.items())
             if pending
         ]
@@ -150,4 +150,4 @@ class CallPlanner:
         remaining.discard(key)
         if remaining or owner in self._spoiled or not self._eligible.get(owner):
             return []
-        return [self.chunk(self._eligible[owner], salt={self.salts.get(owner, owner)})]
+        return [self.call_for(self._eligible[owner], salt={self.salts.get(owner, owner)})]

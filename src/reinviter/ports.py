@@ -47,19 +47,19 @@ class Ledger(Protocol):
         """The records of these users (a user without one is absent)."""
 
     def claim(
-        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, call: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         """Claim every user of the call, or none: those whose record is no longer what was `seen` (empty: claimed)."""
 
-    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
-        """Extend the lease of a stale claim held by all of `chunk`'s users; False if another invocation was first."""
+    def take_over(self, call: ReinviteCall, deadline: Deadline) -> bool:
+        """Extend the lease of a stale claim held by all of `call`'s users; False if another invocation was first."""
 
     def settle(
-        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, call: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         """Record Wickr's answer (`attempts`: each user's count when claimed); returns who reached the cap."""
 
-    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
+    def release(self, call: ReinviteCall, deadline: Deadline) -> None:
         """The call certainly never reached Wickr: free its users."""
 
 
@@ -73,22 +73,22 @@ class NoLedger:
         return {}
 
     def claim(
-        self, chunk: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
+        self, call: ReinviteCall, seen: Mapping[UserKey, LedgerRecord | None], deadline: Deadline
     ) -> dict[UserKey, LedgerRecord | None]:
         """Always claimed."""
         return {}
 
-    def take_over(self, chunk: ReinviteCall, deadline: Deadline) -> bool:
+    def take_over(self, call: ReinviteCall, deadline: Deadline) -> bool:
         """There are no stale claims without a table."""
         return False
 
     def settle(
-        self, chunk: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
+        self, call: ReinviteCall, receipt: ReinviteReceipt, attempts: Mapping[UserKey, int], deadline: Deadline
     ) -> list[UserKey]:
         """Nothing to record."""
         return []
 
-    def release(self, chunk: ReinviteCall, deadline: Deadline) -> None:
+    def release(self, call: ReinviteCall, deadline: Deadline) -> None:
         """Nothing to release."""
 
 

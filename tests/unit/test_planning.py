@@ -89,8 +89,8 @@ def test_calls_never_mix_networks() -> None:
 
 
 def test_with_a_ledger_the_token_changes_with_the_delivery() -> None:
-    first = CallPlanner({_key("1001"): [Requester("m", 1)]}).chunk([_key("1001")])
-    second = CallPlanner({_key("1001"): [Requester("m", 2)]}).chunk([_key("1001")])
+    first = CallPlanner({_key("1001"): [Requester("m", 1)]}).call_for([_key("1001")])
+    second = CallPlanner({_key("1001"): [Requester("m", 2)]}).call_for([_key("1001")])
 
     assert first.token != second.token
 
