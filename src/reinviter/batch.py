@@ -218,9 +218,7 @@ class BatchRun:
         """The ledger answered a settle: count and log who reached the attempt cap."""
         if isinstance(answer, LedgerUnavailable):
             # The claim stays; its replay after the lease gets Wickr's stored answer and settles it then.
-            logger.warning(
-                "ledger settle failed, claim left for replay", network_id=call.network_id, error=str(answer)
-            )
+            logger.warning("ledger settle failed, claim left for replay", network_id=call.network_id, error=str(answer))
             return
         self.outcomes.count(Metric.USERS_GIVEN_UP, len(answer))
         for key in answer:
