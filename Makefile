@@ -55,19 +55,22 @@ checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 # nor an account: dummy credentials, telemetry off, and SAM's config dir kept in the venv with a last version check
 # in 2100, so its weekly "newer version?" call to PyPI never happens.
 SAM_CLI_VERSION := 1.170.0
+# The translator tests/unit/test_privileges.py expands template.yaml with (the one SAM CLI 1.170.0 brings), pinned.
+SAM_TRANSLATOR_VERSION := 1.115.0
 SAM_VENV := .venv-sam
 SAM_ENV := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing \
 	AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0 \
 	__SAM_CLI_APP_DIR=$(CURDIR)/$(SAM_VENV)/app
 
-$(SAM_VENV)/.installed-$(SAM_CLI_VERSION):
+$(SAM_VENV)/.installed-$(SAM_CLI_VERSION)-$(SAM_TRANSLATOR_VERSION):
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION) \
+		aws-sam-translator==$(SAM_TRANSLATOR_VERSION)
 	mkdir -p $(SAM_VENV)/app
 	echo '{"lastVersionCheck": 4102444800.0}' > $(SAM_VENV)/app/metadata.json
 	touch $@
 
-validate: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+validate: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)-$(SAM_TRANSLATOR_VERSION)
 	$(SAM_ENV) $(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 
 # src/requirements.txt: the function's whole dependency closure for Lambda (python3.13, arm64), every version pinned
