@@ -99,12 +99,19 @@ def dynamodb_proxy(target_url: str) -> Iterator[tuple[str, Faults]]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serving(Handler, released) as url:
+        yield url, faults
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], released: threading.Event) -> Iterator[str]:
+    """Serve `handler` on 127.0.0.1 in a thread; yields its URL. On exit, `released` frees any held request."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", faults
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         released.set()
         server.shutdown()

@@ -20,11 +20,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.dynamodb_proxy import take_armed
+from tests.dynamodb_proxy import serving, take_armed
 
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 _ROUTES = (
@@ -117,14 +117,5 @@ def wickr_proxy(target_url: str) -> Iterator[tuple[str, WickrFaults]]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", faults
-    finally:
-        released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(Handler, released) as url:
+        yield url, faults
