@@ -233,7 +233,7 @@ def test_a_sweep_whose_queue_never_answers_returns_its_summary_and_metrics(
 ) -> None:
     from reinviter.queue import SEND_ROUNDS
 
-    summary = _invoke({"networkIds": [DEMO_NETWORK]}, remaining_ms=21_000)  # a page fits, then SQS hangs
+    summary = _invoke({"networkIds": [DEMO_NETWORK]}, remaining_ms=25_000)  # a page fits (5 s spare), then SQS hangs
 
     network = summary["sweep"][DEMO_NETWORK]
     assert (network["finished"], network["usersEnqueued"]) == (False, 0)
