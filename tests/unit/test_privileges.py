@@ -166,6 +166,8 @@ def _denied(document: dict[str, Any], action: str, principal: str, *, tls: bool 
                     applies &= principal not in _as_list(value)
                 elif operator == "Bool" and key == "aws:SecureTransport":
                     applies &= str(tls).lower() in _as_list(value)
+                elif operator == "Null" and key == "aws:PrincipalArn":
+                    applies &= _as_list(value) == ["false"]  # every caller simulated here is an IAM principal
                 else:
                     raise AssertionError(f"the test's evaluator does not know {operator} {key}")
         if applies:
