@@ -25,7 +25,7 @@ dev: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/python -m scripts.demo
 
-LINT_PATHS := src reinviter_cli tests wickr_emulator scripts $(wildcard bench)
+LINT_PATHS := src reinviter_cli tests devkit wickr_emulator scripts $(wildcard bench)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -55,7 +55,7 @@ checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 # nor an account: dummy credentials, telemetry off, and SAM's config dir kept in the venv with a last version check
 # in 2100, so its weekly "newer version?" call to PyPI never happens.
 SAM_CLI_VERSION := 1.170.0
-# The translator tests/unit/test_privileges.py expands template.yaml with (the one SAM CLI 1.170.0 brings), pinned.
+# The translator tests/infrastructure/test_privileges.py expands template.yaml with (the one SAM CLI 1.170.0 brings), pinned.
 SAM_TRANSLATOR_VERSION := 1.115.0
 SAM_VENV := .venv-sam
 SAM_ENV := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing \

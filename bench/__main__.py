@@ -50,7 +50,7 @@ import boto3  # noqa: E402 - the environment above must precede every AWS import
 from botocore.config import Config  # noqa: E402
 
 from bench.moto_process import moto_process  # noqa: E402
-from tests.ledger_schema import create_ledger_table  # noqa: E402
+from devkit.ledger_table import create_ledger_table  # noqa: E402
 from wickr_emulator import SeedUser, WickrEmulator  # noqa: E402
 
 _ids = count(3_000_000)
@@ -78,7 +78,8 @@ def log(text: str) -> None:
 
 def fresh_container(**env: str) -> Any:
     """A cold container with these variables (others back to their defaults)."""
-    from reinviter import handler, settings, wickr  # noqa: PLC0415 - after the environment is set
+    from reinviter import handler, settings, wiring  # noqa: PLC0415 - after the environment is set
+    from reinviter.adapters.wickr import wickr_client  # noqa: PLC0415
 
     for name in (
         "WICKR_MAX_REQUESTS_PER_SECOND",
@@ -91,9 +92,9 @@ def fresh_container(**env: str) -> Any:
     ):
         os.environ.pop(name, None)
     os.environ.update({"WICKR_NETWORK_IDS": NETWORK, **env})
-    handler.container.cache_clear()
+    wiring.container.cache_clear()
     settings.get_settings.cache_clear()
-    wickr.wickr_client.cache_clear()
+    wickr_client.cache_clear()
     return handler
 
 
@@ -203,7 +204,7 @@ class DynamoTimer:
 
 PEERS = {
     "moto": "the ledger on, DynamoDB = moto's server (a process of its own)",
-    "instant": "the ledger on, DynamoDB answered instantly (the ledger port's in-memory fake, in tests/fakes.py)",
+    "instant": "the ledger on, DynamoDB answered instantly (the ledger port's in-memory fake, in devkit/fakes.py)",
     "none": "no ledger (REINVITE_LEDGER_TABLE empty)",
 }
 
@@ -214,8 +215,8 @@ def batch_as_deployed(emu: WickrEmulator, moto_url: str, repeats: int = 5) -> li
     moto spends ~5 ms of its own CPU per item of a transaction (a 50-user claim: ~0.3 s), which real DynamoDB does
     not. "instant" runs the same orchestration with the ledger answering at once: the gap between the two is moto's.
     """
-    from reinviter.policy import Policy  # noqa: PLC0415 - after the environment is set
-    from tests.fakes import InMemoryLedger  # noqa: PLC0415
+    from devkit.fakes import InMemoryLedger  # noqa: PLC0415
+    from reinviter.core.policy import Policy  # noqa: PLC0415 - after the environment is set
 
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
     timer = DynamoTimer()
@@ -225,11 +226,13 @@ def batch_as_deployed(emu: WickrEmulator, moto_url: str, repeats: int = 5) -> li
         if peer == "moto":
             create_ledger_table(boto3.client("dynamodb"), table)
         handler = fresh_container(**({"REINVITE_LEDGER_TABLE": table} if peer != "none" else {}))
+        from reinviter import wiring  # noqa: PLC0415 - after the environment is set
+
         if peer == "instant":
-            policy: Policy = handler.container().settings.policy
-            handler.container().service._ledger = InMemoryLedger(policy, time.time)
+            policy: Policy = wiring.container().settings.policy
+            wiring.container().service._ledger = InMemoryLedger(policy, time.time)
         handler.lambda_handler(event_for([new_users(emu, 10)]), Ctx())  # warm: container, clients, connections
-        concurrency = handler.container().settings.max_concurrency
+        concurrency = wiring.container().settings.max_concurrency
         client = raw_client()
         naive(client, [new_users(emu, 1)])
         for n_messages, per_message in ((10, 10), (10, 50)):

@@ -18,7 +18,7 @@ def main() -> None:
     sys.path[:0] = [str(ROOT)]
     import logging  # noqa: PLC0415
 
-    from tests.moto_peer import serial_moto_server  # noqa: PLC0415 - after the path is set
+    from devkit.moto_peer import serial_moto_server  # noqa: PLC0415 - after the path is set
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line a request otherwise
     with serial_moto_server() as url:

@@ -130,9 +130,9 @@ def records(messages: list[dict[str, Any]]) -> dict[str, Any]:
 def run(size: int, ledger: str, moto_url: str, *, freshness_s: float = 900.0) -> dict[str, Any]:
     import boto3  # noqa: PLC0415
 
-    from reinviter.policy import Policy  # noqa: PLC0415
-    from tests.fakes import InMemoryLedger  # noqa: PLC0415
-    from tests.ledger_schema import create_ledger_table  # noqa: PLC0415
+    from devkit.fakes import InMemoryLedger  # noqa: PLC0415
+    from devkit.ledger_table import create_ledger_table  # noqa: PLC0415
+    from reinviter.core.policy import Policy  # noqa: PLC0415
 
     network = f"{60_000_000 + size // 1000 * 10 + (ledger == 'moto')}"
     sqs = boto3.client("sqs", endpoint_url=moto_url)
@@ -157,11 +157,13 @@ def run(size: int, ledger: str, moto_url: str, *, freshness_s: float = 900.0) ->
             WICKR_MAX_REQUESTS_PER_SECOND=str(RATE_LIMIT),
             SWEEP_FRESHNESS_SECONDS=str(freshness_s),
         )
+        from reinviter import wiring  # noqa: PLC0415 - after the environment is set
+
         counting = None
         if ledger == "fake":
-            policy: Policy = handler.container().settings.policy
+            policy: Policy = wiring.container().settings.policy
             counting = CountingLedger(InMemoryLedger(policy, time.time))
-            handler.container().service._ledger = counting
+            wiring.container().service._ledger = counting
         durations: list[float] = []
         cpu_before = thread_cpu_s(("wickr", "ledger"))
 

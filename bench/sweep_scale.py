@@ -63,7 +63,9 @@ def sweep_once(emu: WickrEmulator, sqs: Any, dynamodb: Any, calls: CallTimer, si
         BillingMode="PAY_PER_REQUEST",
     )
     handler = fresh_container(WICKR_NETWORK_IDS=network_id, REINVITE_QUEUE_URL=queue_url, REINVITE_LEDGER_TABLE=table)
-    handler.container()  # build the container (clients) outside the timed part
+    from reinviter import wiring  # noqa: PLC0415 - after the environment is set
+
+    wiring.container()  # build the container (clients) outside the timed part
     emu.reset_journal()
     calls.clear()
     started = time.perf_counter()

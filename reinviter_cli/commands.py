@@ -12,14 +12,13 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from reinviter.clock import wall_clock
-from reinviter.deadline import Deadline
-from reinviter.errors import LedgerUnavailable
-from reinviter.ledger import DynamoLedger
-from reinviter.models import MAX_USERS_PER_REINVITE, UserKey
-from reinviter.policy import Status, decide
-from reinviter.queue import QueueError
-from reinviter.wickr_answers import PendingUser, WickrUser
+from reinviter.adapters.dynamodb.ledger import DynamoLedger
+from reinviter.adapters.wickr.answers import WickrUser
+from reinviter.core.clock import wall_clock
+from reinviter.core.deadline import Deadline
+from reinviter.core.errors import LedgerUnavailable, QueueError
+from reinviter.core.model import MAX_USERS_PER_REINVITE, PendingUser, UserKey
+from reinviter.core.policy import Status, decide
 from reinviter_cli import ledger_ops
 from reinviter_cli.deployment import Deployment, Target
 from reinviter_cli.ids import parse_ids

@@ -17,10 +17,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from reinviter.pacing import RequestPacer
-from reinviter.policy import Policy
+from reinviter.adapters.wickr.gateway import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, WickrGateway
+from reinviter.adapters.wickr.pacing import RequestPacer
+from reinviter.core.policy import Policy
 from reinviter.settings import Settings, SettingsError
-from reinviter.wickr import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, WickrGateway
 from reinviter_cli.problems import Problem, client_error_code
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class Deployment:
         client = self.session.client(
             "wickr",
             config=Config(
-                retries={"mode": "standard", "total_max_attempts": 1},  # the gateway retries (see reinviter.wickr)
+                retries={"mode": "standard", "total_max_attempts": 1},  # the gateway retries (adapters/wickr)
                 max_pool_connections=config.max_concurrency,
                 connect_timeout=CONNECT_TIMEOUT_S,
                 read_timeout=READ_TIMEOUT_S,

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reinviter.models import NETWORK_ID_PATTERN, USER_ID_PATTERN
+from reinviter.core.model import NETWORK_ID_PATTERN, USER_ID_PATTERN
 
-USER_ID = re.compile(USER_ID_PATTERN, re.ASCII)  # the function's own patterns (reinviter.models)
+USER_ID = re.compile(USER_ID_PATTERN, re.ASCII)  # the function's own patterns (reinviter.core.model)
 NETWORK_ID = re.compile(NETWORK_ID_PATTERN, re.ASCII)
 ID_HEADERS = frozenset({"user_id", "userid", "user id"})
 NETWORK_HEADERS = frozenset({"network_id", "networkid", "network id"})

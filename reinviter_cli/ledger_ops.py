@@ -1,6 +1,6 @@
 """The ledger as an operator reads and resets it: one user's item, the given-up index, a guarded reset.
 
-Items are read with the function's own parser (`LedgerRecord.from_item`) and judged with its own `decide`.
+Items are read with the function's own parser (`layout.record_from_item`) and judged with its own `decide`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from reinviter.cursors import cursor_key
-from reinviter.ledger import GIVEN_UP_INDEX, user_pk
-from reinviter.models import UserKey
-from reinviter.policy import LedgerRecord
+from reinviter.adapters.dynamodb.layout import GIVEN_UP_INDEX, cursor_key, record_from_item, user_pk
+from reinviter.core.model import UserKey
+from reinviter.core.policy import LedgerRecord
 from reinviter_cli.problems import Problem, client_error_code
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ class Entry:
         """From a low-level DynamoDB item."""
         return cls(
             user_id=str(item.get("user_id", {}).get("S") or item["pk"]["S"].rsplit("#", 1)[-1]),
-            record=LedgerRecord.from_item(item),
+            record=record_from_item(item),
             given_up="given_up" in item,
         )
 

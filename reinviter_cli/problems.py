@@ -16,8 +16,8 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from reinviter.aws_errors import error_code
-from reinviter.errors import WickrAccessError, WickrError, WickrNetworkNotFound
+from reinviter.adapters.aws import error_code
+from reinviter.core.errors import WickrAccessError, WickrError, WickrNetworkNotFound
 
 ACCESS_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "ForbiddenError"})
 CREDENTIAL_CODES = frozenset(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reinviter.deadline import Deadline
-from reinviter.models import MAX_USERS_PER_REINVITE
-from reinviter.queue import MAX_BATCH_ENTRIES, ReinviteQueue
+from reinviter.adapters.sqs import MAX_BATCH_ENTRIES, ReinviteQueue
+from reinviter.core.deadline import Deadline
+from reinviter.core.model import MAX_USERS_PER_REINVITE
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -50,7 +50,7 @@ class Sender:
         self.users = 0
 
     def send(self, bodies: Sequence[dict[str, Any]], advance: Callable[[int], None]) -> None:
-        """Queue every body; `advance` hears each call's users. Raises reinviter.queue.QueueError midway."""
+        """Queue every body; `advance` hears each call's users. Raises reinviter.core.errors.QueueError midway."""
         for start in range(0, len(bodies), MAX_BATCH_ENTRIES):
             batch = bodies[start : start + MAX_BATCH_ENTRIES]
             self._queue.send(batch, Deadline.never())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reinviter.models import SKIP_REASONS, UserState
-from reinviter.policy import Decision, LedgerRecord, Policy, Status
-from reinviter.wickr_answers import WickrUser
+from reinviter.adapters.wickr.answers import WickrUser
+from reinviter.core.model import SKIP_REASONS, UserState
+from reinviter.core.policy import Decision, LedgerRecord, Policy, Status
 from reinviter_cli.render import relative, when
 
 

@@ -98,7 +98,7 @@ def start_aws() -> tuple[Any, str, str]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from tests.ledger_schema import create_ledger_table
+    from devkit.ledger_table import create_ledger_table
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -14,7 +14,7 @@ import pytest
 
 from wickr_emulator import DEMO_SEED_PATH, WickrEmulator
 
-# Powertools' Logger and Metrics singletons read these when `reinviter.observability` is first imported, which may be
+# Powertools' Logger and Metrics singletons read these when `reinviter.telemetry` is first imported, which may be
 # at collection time, before any fixture runs (as in Lambda, where the environment precedes the import).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "wickr-reinviter")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WickrReinviter")
@@ -45,13 +45,14 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def fresh_container() -> Iterator[None]:
     """Every test starts as a cold container: settings, clients and metrics built anew."""
-    from reinviter import handler, settings, wickr
-    from reinviter.observability import metrics
+    from reinviter import settings, wiring
+    from reinviter.adapters.wickr import wickr_client
+    from reinviter.telemetry.metrics import metrics
 
     def clear() -> None:
-        handler.container.cache_clear()
+        wiring.container.cache_clear()
         settings.get_settings.cache_clear()
-        wickr.wickr_client.cache_clear()
+        wickr_client.cache_clear()
         metrics.clear_metrics()
 
     clear()
@@ -145,7 +146,7 @@ def logs() -> Iterator[Logs]:
     """The function's JSON log lines (Powertools' handler holds the stdout of import time, so point it here)."""
     import io
 
-    from reinviter.observability import logger
+    from reinviter.telemetry.logger import logger
 
     buffer = io.StringIO()
     previous = logger.logger_handler.setStream(buffer)  # type: ignore[attr-defined]

@@ -60,7 +60,7 @@ def main(event_path: str) -> None:
     root.addHandler(logging.StreamHandler(captured))
 
     from reinviter.handler import lambda_handler
-    from reinviter.observability import logger
+    from reinviter.telemetry.logger import logger
 
     logger.setLevel(logging.DEBUG)
     logger.logger_handler.setStream(captured)  # type: ignore[attr-defined]

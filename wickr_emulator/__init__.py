@@ -1,8 +1,9 @@
 """A Wickr Admin API emulator: the real HTTP peer of the reinviter's integration tests and benchmarks.
 
 No AWS emulator covers Wickr (moto has no `wickr` backend), so the project ships this one. It serves the
-operations the reinviter uses (GetUser, ListUsers, BatchReinviteUser, BatchCreateUser) over HTTP/1.1 with
-SigV4 checks, rest-json errors and idempotency tokens, and injects faults on demand.
+operations the reinviter and its tools use (GetUser, ListUsers, GetUsersCount, BatchReinviteUser,
+BatchCreateUser, UpdateUser) over HTTP/1.1 with SigV4 checks, rest-json errors and idempotency tokens, and injects
+faults on demand.
 """
 
 from pathlib import Path

@@ -5,154 +5,34 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
 from wickr_emulator import model
 from wickr_emulator.faults import Faults
 from wickr_emulator.state import PENDING, Network, User, UserFilter
+from wickr_emulator.wire import (
+    Answer,
+    ApiError,
+    Call,
+    batch_members,
+    check,
+    error_answer,
+    invalid,
+    json_body,
+    query_int,
+    query_value,
+)
 
-# The model documents (but does not constrain) "Maximum 50 users per batch request" for both batch operations.
-MAX_BATCH = 50
 _IDEMPOTENT = frozenset({"BatchReinviteUser", "BatchCreateUser"})
 _SORT_DIRECTIONS = frozenset({"ASC", "DESC"})
 
 LIST_USERS_DEFAULT = 10  # the model: maxResults defaults to 10 ...
 LIST_USERS_MAX = 100  # ... and is at most 100
 SEATS = 1_000_000  # GetUsersCount's `remaining`: the emulator models no license limit
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What to answer a call with, and what to journal about it."""
-
-    status: int
-    body: Mapping[str, Any]
-    error: str | None = None
-    user_ids: tuple[str, ...] = ()
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class Call:
-    """A routed, authenticated call."""
-
-    operation: str
-    labels: Mapping[str, str]
-    query: Mapping[str, list[str]]
-    client_token: str | None
-    body: bytes
-
-    @property
-    def network_id(self) -> str | None:
-        """The networkId label, decoded, if the operation has one."""
-        raw = self.labels.get("networkId")
-        return None if raw is None else unquote(raw)
-
-
-class ApiError(Exception):
-    """Ends a call with a modelled error."""
-
-    def __init__(self, status: int, message: str, reasons: list[dict[str, str]] | None = None) -> None:
-        """Describe the error.
-
-        Args:
-            status: The HTTP status; its modelled error name goes in `x-amzn-ErrorType`.
-            message: The `message` member.
-            reasons: ValidationError's `reasons` member: `[{"field": ..., "reason": ...}]`.
-        """
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.reasons = reasons
-
-    def answer(self) -> Answer:
-        """Turn the error into an answer.
-
-        Returns:
-            The answer.
-        """
-        return error_answer(self.status, self.message, self.reasons)
-
-
-def error_name(status: int) -> str | None:
-    """The modelled error name for an HTTP status (422 -> "ValidationError").
-
-    Args:
-        status: The HTTP status.
-
-    Returns:
-        The name, or None for a status the model has no error for.
-    """
-    return model.error_names().get(status)
-
-
-def error_answer(status: int, message: str, reasons: list[dict[str, str]] | None = None) -> Answer:
-    """Build an error answer with the model's error members.
-
-    Args:
-        status: The HTTP status.
-        message: The `message` member.
-        reasons: ValidationError's `reasons`.
-
-    Returns:
-        The answer.
-    """
-    body: dict[str, Any] = {"message": message}
-    if reasons is not None:
-        body["reasons"] = reasons
-    return Answer(status, body, error_name(status) or str(status))
-
-
-def _invalid(field: str, reason: str) -> ApiError:
-    return ApiError(422, f"Invalid value for {field}", [{"field": field, "reason": reason}])
-
-
-def _check(operation: str, member: str, value: str) -> str:
-    problem = model.input_constraint(operation, member).violation(value)
-    if problem is not None:
-        raise _invalid(member, problem)
-    return value
-
-
-def _query_value(call: Call, name: str) -> str | None:
-    values = call.query.get(name)
-    return values[-1] if values else None
-
-
-def _query_int(call: Call, name: str) -> int | None:
-    raw = _query_value(call, name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise _invalid(name, "must be an integer") from None
-
-
-def _json_body(call: Call) -> Mapping[str, Any]:
-    try:
-        data = json.loads(call.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "The request body is not valid JSON") from None
-    if not isinstance(data, Mapping):
-        raise ApiError(400, "The request body must be a JSON object")
-    return data
-
-
-def _batch(data: Mapping[str, Any], member: str) -> list[Any]:
-    items = data.get(member)
-    if items is None:
-        raise _invalid(member, "is required")
-    if not isinstance(items, list):
-        raise _invalid(member, "must be a list")
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise _invalid(member, f"must contain between 1 and {MAX_BATCH} items, got {len(items)}")
-    return items
 
 
 def _token(network_id: str, position: int, fingerprint: str) -> str:
@@ -172,9 +52,9 @@ def _token_position(token: str, network: Network, fingerprint: str) -> int:
         network_id, position, token_fingerprint = raw.split(":")
         start = int(position)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise _invalid("nextToken", "is not a token this API issued") from None
+        raise invalid("nextToken", "is not a token this API issued") from None
     if network_id != network.network_id or token_fingerprint != fingerprint or not 0 <= start <= len(network.ordered):
-        raise _invalid("nextToken", "does not belong to this listing (network or filters changed)")
+        raise invalid("nextToken", "does not belong to this listing (network or filters changed)")
     return start
 
 
@@ -274,10 +154,10 @@ class Service:
             return error.answer()
 
     def _serve(self, call: Call, handler: Callable[[Call, Network], Answer]) -> Answer:
-        network_id = _check(call.operation, "networkId", call.network_id or "")
+        network_id = check(call.operation, "networkId", call.network_id or "")
         token = call.client_token
         if token is not None:
-            _check(call.operation, "clientToken", token)
+            check(call.operation, "clientToken", token)
         idempotent = call.operation in _IDEMPOTENT and token is not None
         with self.lock:
             network = self.networks.get(network_id)
@@ -294,28 +174,28 @@ class Service:
             return answer
 
     def _get_user(self, call: Call, network: Network) -> Answer:
-        user_id = _check(call.operation, "userId", unquote(call.labels["userId"]))
+        user_id = check(call.operation, "userId", unquote(call.labels["userId"]))
         user = network.by_id.get(user_id)
         if user is None:
             raise ApiError(404, f"User {user_id} not found in network {network.network_id}")
         return Answer(200, get_user_output(user), user_ids=(user_id,))
 
     def _list_users(self, call: Call, network: Network) -> Answer:
-        max_results = _query_int(call, "maxResults")
+        max_results = query_int(call, "maxResults")
         if max_results is not None and not 1 <= max_results <= LIST_USERS_MAX:
-            raise _invalid("maxResults", f"must be between 1 and {LIST_USERS_MAX}")
-        direction = _query_value(call, "sortDirection")
+            raise invalid("maxResults", f"must be between 1 and {LIST_USERS_MAX}")
+        direction = query_value(call, "sortDirection")
         if direction is not None and direction not in _SORT_DIRECTIONS:
-            raise _invalid("sortDirection", "must be ASC or DESC")
+            raise invalid("sortDirection", "must be ASC or DESC")
         user_filter = UserFilter(
-            status=_query_int(call, "status"),
-            username=_query_value(call, "username"),
-            first_name=_query_value(call, "firstName"),
-            last_name=_query_value(call, "lastName"),
-            group_id=_query_value(call, "groupId"),
+            status=query_int(call, "status"),
+            username=query_value(call, "username"),
+            first_name=query_value(call, "firstName"),
+            last_name=query_value(call, "lastName"),
+            group_id=query_value(call, "groupId"),
         )
         fingerprint = _fingerprint(user_filter)
-        token = _query_value(call, "nextToken")
+        token = query_value(call, "nextToken")
         start = 0 if not token else _token_position(token, network, fingerprint)
         # The model's default page is 10 users: a caller that leaves maxResults out gets 10, as from Wickr.
         limit = min(max_results or LIST_USERS_DEFAULT, self.page_size)
@@ -333,7 +213,7 @@ class Service:
         return Answer(200, {**counts, "remaining": max(0, SEATS - total)})
 
     def _batch_reinvite_user(self, call: Call, network: Network) -> Answer:
-        user_ids = _batch(_json_body(call), "userIds")
+        user_ids = batch_members(json_body(call), "userIds")
         constraint = model.list_member_constraint(call.operation, "userIds")
         reasons = [
             {"field": "userIds", "reason": f"{user_id!r} {constraint.violation(str(user_id)) or 'must be a string'}"}
@@ -368,16 +248,16 @@ class Service:
     def _update_user(self, call: Call, network: Network) -> Answer:
         # Only what a rename needs: the details' username and names (Wickr's UpdateUser can change a username, so a
         # username -> id mapping can go stale with no 404). Other details are accepted and ignored.
-        data = _json_body(call)
+        data = json_body(call)
         user_id = data.get("userId")
         if not isinstance(user_id, str):
-            raise _invalid("userId", "is required")
-        user = network.by_id.get(_check(call.operation, "userId", user_id))
+            raise invalid("userId", "is required")
+        user = network.by_id.get(check(call.operation, "userId", user_id))
         if user is None:
             raise ApiError(404, f"User {user_id} not found in network {network.network_id}")
         details = data.get("userDetails") or {}
         if not isinstance(details, Mapping):
-            raise _invalid("userDetails", "must be an object")
+            raise invalid("userDetails", "must be an object")
         if "username" in details:
             try:
                 network.rename(user, str(details["username"]))
@@ -397,7 +277,7 @@ class Service:
         return Answer(200, body, user_ids=(user.user_id,))
 
     def _batch_create_user(self, call: Call, network: Network) -> Answer:
-        items = _batch(_json_body(call), "users")
+        items = batch_members(json_body(call), "users")
         reasons = [
             {"field": f"users[{index}].{member}", "reason": "is required"}
             for index, item in enumerate(items)

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from reinviter.models import NETWORK_ID_PATTERN
-from reinviter.policy import Policy
+from reinviter.core.model import NETWORK_ID_PATTERN
+from reinviter.core.policy import Policy
 
 NETWORK_ID = re.compile(NETWORK_ID_PATTERN, re.ASCII)
 

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devkit.ledger_table import create_ledger_table
+from devkit.moto_peer import serial_moto_server
 from tests.conftest import FakeLambdaContext, failed_ids, sqs_event, sqs_record
-from tests.ledger_schema import create_ledger_table
-from tests.moto_peer import serial_moto_server
 
 
 @pytest.fixture(scope="session")
@@ -116,14 +116,14 @@ def drain(sqs: Any, queue_url: str, handler: Handler, *, max_batches: int = 100)
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The ledger's wall clock, held still and moved by the test (`clock[0] += seconds`)."""
     now = [1_800_000_000.0]
-    monkeypatch.setattr("reinviter.clock.wall_clock", lambda: now[0])
+    monkeypatch.setattr("reinviter.core.clock.wall_clock", lambda: now[0])
     return now
 
 
 @pytest.fixture
 def crash_in_next_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next invocation dies between its Wickr call and the ledger's settle (later ones settle normally)."""
-    from reinviter.ledger import DynamoLedger
+    from reinviter.adapters.dynamodb.ledger import DynamoLedger
 
     real_settle = DynamoLedger.settle
 

@@ -33,8 +33,9 @@ def reinviter(*args: str, stdin: str | None = None) -> Result:
 
 
 def _reinvite(*user_ids: str) -> dict[str, Any]:
-    from reinviter.handler import container, lambda_handler
+    from reinviter.handler import lambda_handler
     from reinviter.settings import get_settings
+    from reinviter.wiring import container
 
     body = {"networkId": DEMO_NETWORK, "userIds": list(user_ids)}
     response = lambda_handler(sqs_event(sqs_record(body, message_id=str(uuid.uuid4()))), FakeLambdaContext())
@@ -526,7 +527,7 @@ def test_the_command_line_installs_no_lambda_exception_hook() -> None:
     import subprocess
     import sys
 
-    code = "import sys, reinviter_cli.app, reinviter.service; print(sys.excepthook is sys.__excepthook__)"
+    code = "import sys, reinviter_cli.app, reinviter.wiring; print(sys.excepthook is sys.__excepthook__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
     assert out.stdout.strip() == "True"
 

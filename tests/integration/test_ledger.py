@@ -95,7 +95,7 @@ def test_the_attempt_cap_gives_up_on_a_user_once_when_reached(  # noqa: PLR0917 
 def test_a_raised_cap_takes_a_user_off_the_given_up_index_when_reinvited(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reinviter import handler, settings
+    from reinviter import settings, wiring
 
     monkeypatch.setenv("REINVITE_COOLDOWN_HOURS", "0")
     monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "1")
@@ -103,7 +103,7 @@ def test_a_raised_cap_takes_a_user_off_the_given_up_index_when_reinvited(
     assert table_items(dynamodb, ledger_table)[USER_PK]["given_up"] == {"S": DEMO_NETWORK}
 
     monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "3")  # an operator raises the cap (a new deployment)
-    handler.container.cache_clear()
+    wiring.container.cache_clear()
     settings.get_settings.cache_clear()
     _reinvite(["1001"], "m-2")
 
@@ -116,10 +116,10 @@ def test_a_raised_cap_takes_a_user_off_the_given_up_index_when_reinvited(
 def test_two_claims_on_the_same_users_admit_only_the_first(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any
 ) -> None:
-    from reinviter.deadline import Deadline
-    from reinviter.ledger import DynamoLedger
-    from reinviter.planning import ReinviteCall
-    from reinviter.policy import Policy
+    from reinviter.adapters.dynamodb.ledger import DynamoLedger
+    from reinviter.core.deadline import Deadline
+    from reinviter.core.planning import ReinviteCall
+    from reinviter.core.policy import Policy
 
     ledger = DynamoLedger(dynamodb, ledger_table, Policy(cooldown_s=86400, max_attempts=5))
     first = ledger.claim(ReinviteCall(DEMO_NETWORK, ("1001", "1002"), "token-a"), {}, Deadline.never())
@@ -135,7 +135,7 @@ def test_two_claims_on_the_same_users_admit_only_the_first(
 def test_concurrent_invocations_naming_the_same_users_reinvite_each_once(
     emulator: WickrEmulator, ledger_table: str
 ) -> None:
-    from reinviter.handler import container
+    from reinviter.wiring import container
 
     container()  # one warm container, as two concurrent invocations of one container would share
     emulator.faults.latency_ms = 20  # keeps both invocations' calls in flight together
@@ -157,7 +157,7 @@ def test_concurrent_invocations_naming_the_same_users_reinvite_each_once(
 def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_nothing_twice(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], crash_in_next_settle: None
 ) -> None:
-    from reinviter.policy import CLAIM_LEASE_S
+    from reinviter.core.policy import CLAIM_LEASE_S
 
     with pytest.raises(RuntimeError, match="injected"):
         _reinvite(["1001", "1002"], "m-1")
@@ -184,8 +184,8 @@ def test_a_crash_after_the_wickr_call_is_replayed_with_the_same_token_and_sends_
 def test_a_crash_before_the_wickr_call_is_replayed_and_sends_once(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reinviter.policy import CLAIM_LEASE_S
-    from reinviter.wickr import WickrGateway
+    from reinviter.adapters.wickr.gateway import WickrGateway
+    from reinviter.core.policy import CLAIM_LEASE_S
 
     real_reinvite = WickrGateway.reinvite
 
@@ -210,7 +210,7 @@ def test_a_crash_before_the_wickr_call_is_replayed_and_sends_once(
 def test_a_live_claim_holds_other_requests_off_and_a_stale_one_never_blocks_for_good(
     emulator: WickrEmulator, ledger_table: str, dynamodb: Any, clock: list[float]
 ) -> None:
-    from reinviter.policy import CLAIM_LEASE_S
+    from reinviter.core.policy import CLAIM_LEASE_S
 
     # Left by an invocation that died: its call never reached Wickr (Wickr has not seen the token).
     dynamodb.put_item(

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from reinviter.deadline import Deadline
-from reinviter.models import ReinviteReceipt, UserKey
-from reinviter.planning import ReinviteCall
-from reinviter.policy import LedgerRecord, Policy, Status, decide
-from reinviter.ports import Ledger
-from tests.fakes import InMemoryLedger
-from tests.ledger_schema import create_ledger_table
+from devkit.fakes import InMemoryLedger
+from devkit.ledger_table import create_ledger_table
+from reinviter.core.deadline import Deadline
+from reinviter.core.model import ReinviteReceipt, UserKey
+from reinviter.core.planning import ReinviteCall
+from reinviter.core.policy import LedgerRecord, Policy, Status, decide
+from reinviter.core.ports import Ledger
 
 NETWORK = "12345678"
 POLICY = Policy(cooldown_s=3600.0, max_attempts=2, lease_s=600.0)
@@ -39,7 +39,7 @@ def ledger(request: pytest.FixtureRequest) -> Iterator[tuple[Ledger, Clock]]:
     if request.param == "in-memory":
         yield InMemoryLedger(POLICY, clock), clock
         return
-    from reinviter.ledger import DynamoLedger
+    from reinviter.adapters.dynamodb.ledger import DynamoLedger
 
     dynamodb: Any = request.getfixturevalue("dynamodb")
     table = f"contract-{uuid.uuid4().hex[:10]}"

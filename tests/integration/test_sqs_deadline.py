@@ -56,7 +56,7 @@ def test_deadline_reached_between_two_reinvites(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Time, as the deadline sees it, runs out once the first BatchReinviteUser has been answered."""
-    from reinviter import deadline
+    from reinviter.core import deadline
     from reinviter.handler import lambda_handler
 
     monkeypatch.setenv("WICKR_MAX_CONCURRENCY", "1")  # one worker: chunks go in plan order (network 12345678 first)

@@ -42,7 +42,7 @@ def everything(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Outputs]:
     """Every output of an invocation at DEBUG: its JSON log, stdout, stderr, log records and its response."""
-    from reinviter.observability import logger
+    from reinviter.telemetry.logger import logger
 
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     caplog.set_level(logging.DEBUG, logger="wickr-reinviter")
@@ -102,8 +102,8 @@ def test_metrics_are_flushed_when_the_handler_fails(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reinviter import tracing
     from reinviter.handler import lambda_handler
+    from reinviter.telemetry import tracing
 
     def broken(**_: object) -> None:
         raise RuntimeError("tracing backend down")
@@ -151,7 +151,7 @@ def test_missing_network_ids_fail_loudly_naming_the_variable(
 def test_a_fixed_configuration_is_read_on_the_next_cold_start(
     emulator: WickrEmulator, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reinviter import handler, settings
+    from reinviter import handler, settings, wiring
     from reinviter.settings import SettingsError
 
     event = sqs_event(sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001"]}, message_id="m"))
@@ -160,6 +160,6 @@ def test_a_fixed_configuration_is_read_on_the_next_cold_start(
         handler.lambda_handler(event, lambda_context)
 
     monkeypatch.setenv("WICKR_MAX_CONCURRENCY", "2")
-    handler.container.cache_clear()
+    wiring.container.cache_clear()
     settings.get_settings.cache_clear()
     assert failed_ids(handler.lambda_handler(event, lambda_context)) == set()

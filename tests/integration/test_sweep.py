@@ -61,8 +61,8 @@ def _expected(network_id: str, user_ids: list[str]) -> Counter[tuple[str, str]]:
 class DeadlineAfterPages:
     """A deadline that comes close once Wickr has answered `pages` ListUsers calls (whichever way the code asks it).
 
-    Close means 15 s left: too little to list another page (a page keeps PAGE_TAIL_S free after it), enough to queue
-    the page just listed and store its cursor.
+    Close means 15 s left: too little to list another page (a page keeps the cursor budget and QUEUE_TAIL_S free
+    after it), enough to queue the page just listed and store its cursor.
     """
 
     def __init__(self, emu: WickrEmulator, pages: int, kept_free: float = 0.0) -> None:
@@ -122,8 +122,8 @@ def test_scheduled_sweep_then_queue_drain_reinvites_every_pending_user_exactly_o
 def test_sweep_cut_short_by_the_deadline_resumes_from_its_cursor(
     network: WickrEmulator, queue_url: str, ledger_table: str, sqs: Any, dynamodb: Any
 ) -> None:
-    from reinviter.deadline import Deadline
-    from reinviter.handler import container
+    from reinviter.core.deadline import Deadline
+    from reinviter.wiring import container
 
     sweeper = container().sweeper
     first = sweeper.run([DEMO_NETWORK], DeadlineAfterPages(network, 3))[DEMO_NETWORK]  # type: ignore[arg-type]
@@ -210,8 +210,8 @@ def test_a_subset_outside_the_allowlist_or_malformed_is_refused_and_nothing_is_s
     event: dict[str, Any],
     message: str,
 ) -> None:
+    from reinviter.entry.schedule import SweepInputError
     from reinviter.handler import lambda_handler
-    from reinviter.sweep import SweepInputError
 
     with pytest.raises(SweepInputError) as raised:
         lambda_handler(event, lambda_context)
@@ -259,7 +259,7 @@ def test_sweep_without_a_queue_url_is_a_configuration_error(
     network: WickrEmulator, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reinviter.handler import lambda_handler
-    from reinviter.sweep import SweepConfigError
+    from reinviter.orchestration.sweeper import SweepConfigError
 
     monkeypatch.delenv("REINVITE_QUEUE_URL", raising=False)
     with pytest.raises(SweepConfigError, match="REINVITE_QUEUE_URL is empty"):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reinviter.deadline import Deadline
+from reinviter.core.deadline import Deadline
 from tests.conftest import DEMO_NETWORK, OTHER_NETWORK, FakeLambdaContext, emitted_metrics
 from tests.integration.conftest import receive_all, table_items
 from wickr_emulator import SeedUser, WickrEmulator
@@ -55,7 +55,7 @@ def _queued_ids(messages: list[dict[str, Any]]) -> Counter[str]:
 
 
 def test_failed_batch_entries_are_retried_until_every_message_is_queued_once(queue_url: str, sqs: Any) -> None:
-    from reinviter.queue import ReinviteQueue
+    from reinviter.adapters.sqs import ReinviteQueue
 
     unreliable = UnreliableSqs(sqs, lambda call, entry: call == 1 and entry["Id"] in {"0", "7"})
     bodies = [{"networkId": DEMO_NETWORK, "userIds": [str(n)]} for n in range(25)]
@@ -67,7 +67,8 @@ def test_failed_batch_entries_are_retried_until_every_message_is_queued_once(que
 
 
 def test_entries_still_failing_after_the_last_round_raise(queue_url: str, sqs: Any) -> None:
-    from reinviter.queue import QueueError, ReinviteQueue
+    from reinviter.adapters.sqs import ReinviteQueue
+    from reinviter.core.errors import QueueError
 
     unreliable = UnreliableSqs(sqs, lambda _call, entry: entry["Id"] == "1")
 
@@ -79,7 +80,8 @@ def test_entries_still_failing_after_the_last_round_raise(queue_url: str, sqs: A
 
 
 def test_no_round_starts_that_could_not_end_before_the_deadline(queue_url: str, sqs: Any) -> None:
-    from reinviter.queue import QueueError, ReinviteQueue
+    from reinviter.adapters.sqs import ReinviteQueue
+    from reinviter.core.errors import QueueError
 
     unreliable = UnreliableSqs(sqs, lambda _call, _entry: False)
 
@@ -97,14 +99,14 @@ def test_a_page_that_could_not_be_queued_is_not_marked_done_and_the_next_run_res
     dynamodb: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reinviter import handler
-    from reinviter.queue import sqs_client
+    from reinviter import handler, wiring
+    from reinviter.adapters.sqs import sqs_client
 
     # SQS fails every entry from the third page on: two pages are queued and only their progress is recorded.
-    monkeypatch.setattr(handler, "sqs_client", lambda: UnreliableSqs(sqs_client(), lambda call, _entry: call > 2))
-    from reinviter.retry import Backoff
+    monkeypatch.setattr(wiring, "sqs_client", lambda: UnreliableSqs(sqs_client(), lambda call, _entry: call > 2))
+    from reinviter.core.retry import Backoff
 
-    monkeypatch.setattr("reinviter.queue.BACKOFF", Backoff(base_s=0.0, cap_s=0.0))  # no waiting between rounds
+    monkeypatch.setattr("reinviter.adapters.sqs.BACKOFF", Backoff(base_s=0.0, cap_s=0.0))  # no waiting between rounds
     first = handler.lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())["sweep"][DEMO_NETWORK]
 
     assert (first["pages"], first["usersEnqueued"], first["finished"]) == (2, 40, False)
@@ -113,8 +115,8 @@ def test_a_page_that_could_not_be_queued_is_not_marked_done_and_the_next_run_res
     queued = _queued_ids(receive_all(sqs, queue_url))
     assert sum(queued.values()) == 40
 
-    monkeypatch.setattr(handler, "sqs_client", sqs_client)
-    handler.container.cache_clear()  # a new container: healthy SQS
+    monkeypatch.setattr(wiring, "sqs_client", sqs_client)
+    wiring.container.cache_clear()  # a new container: healthy SQS
     second = handler.lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())["sweep"][DEMO_NETWORK]
 
     assert (second["pages"], second["finished"]) == (3, True)
@@ -151,8 +153,8 @@ def test_a_cursor_failure_fails_only_its_network_and_the_others_are_swept(  # no
     fault: str,
     operation: str,
 ) -> None:
+    from devkit.dynamodb_proxy import dynamodb_proxy
     from reinviter.handler import lambda_handler
-    from tests.dynamodb_proxy import dynamodb_proxy
 
     network.add_users(OTHER_NETWORK, [SeedUser(user_id=uid) for uid in ("2001", "2002")])
     with dynamodb_proxy(aws) as (url, faults):
@@ -171,12 +173,13 @@ def test_a_cursor_failure_fails_only_its_network_and_the_others_are_swept(  # no
 def test_no_page_is_listed_without_time_to_queue_it_and_store_its_cursor(
     network: WickrEmulator, queue_url: str, ledger_table: str, sqs: Any
 ) -> None:
+    from reinviter.adapters.dynamodb.cursors import CURSOR_BUDGET_S
+    from reinviter.adapters.wickr.gateway import CALL_BUDGET_S
     from reinviter.handler import lambda_handler
-    from reinviter.sweep import PAGE_TAIL_S
-    from reinviter.wickr import CALL_BUDGET_S
+    from reinviter.orchestration.sweeper import QUEUE_TAIL_S
 
     # Time for one ListUsers call, not for the queueing and the cursor write that must follow it.
-    remaining_ms = 3_000 + int((CALL_BUDGET_S + PAGE_TAIL_S) * 1000) - 1_000
+    remaining_ms = 3_000 + int((CALL_BUDGET_S + CURSOR_BUDGET_S + QUEUE_TAIL_S) * 1000) - 1_000
     summary = lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext(remaining_ms=remaining_ms))
 
     assert (summary["sweep"][DEMO_NETWORK]["pages"], summary["finished"]) == (0, False)

@@ -1,4 +1,4 @@
-"""Nothing unverified becomes a decision: each finding of the adversarial review, through the real handler.
+"""Nothing unverified becomes a decision: each way an answer can lie, through the real handler.
 
 Wickr's answers pass through a fault proxy (tests/wickr_proxy.py) that cuts 200 bodies short, drops fields, resets
 connections after the call took effect, or never answers; SQS and DynamoDB are moto's server over HTTP.
@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devkit.wickr_proxy import WickrFaults, wickr_proxy
 from tests.conftest import DEMO_NETWORK, FakeLambdaContext, emitted_metrics, failed_ids, sqs_event, sqs_record
 from tests.integration.conftest import receive_all, table_items
-from tests.wickr_proxy import WickrFaults, wickr_proxy
 from wickr_emulator import SeedUser, WickrEmulator
 
 PENDING = ["1001", "1002"]  # the demo seed's pending users
@@ -52,7 +52,7 @@ def _malformed_lines(logs: Any) -> list[dict[str, Any]]:
     return [line for line in logs() if line["message"] == "wickr answer malformed"]
 
 
-# -- finding 1: a 200 cut short is no verdict ------------------------------------------------------------------------
+# -- a 200 cut short is no verdict ------------------------------------------------------------------------
 @pytest.mark.parametrize("fault", ["truncate", "drop status"])
 def test_a_getuser_answer_without_its_status_fails_the_message_and_never_skips_the_user(
     faults: WickrFaults, emulator: WickrEmulator, logs: Any, fault: str
@@ -129,7 +129,7 @@ def test_a_sweep_page_cut_short_never_finishes_the_network(
     assert len(receive_all(sqs, queue_url)) == 1
 
 
-# -- finding 2: "maybe sent" is never sent again inside the cooldown ------------------------------------------------
+# -- "maybe sent" is never sent again inside the cooldown ------------------------------------------------
 @pytest.mark.parametrize(
     "fault",
     ["truncate", "one user missing", "reset after the call took effect"],
@@ -143,7 +143,7 @@ def test_a_reinvite_whose_answer_was_garbled_or_lost_keeps_its_claim_and_is_repl
     capsys: pytest.CaptureFixture[str],
     fault: str,
 ) -> None:
-    from reinviter.policy import CLAIM_LEASE_S
+    from reinviter.core.policy import CLAIM_LEASE_S
 
     if fault == "truncate":
         faults.truncate["BatchReinviteUser"] = None
@@ -195,7 +195,7 @@ def test_without_a_ledger_a_message_redelivered_alone_repeats_its_call(
     assert [emulator.invites_sent(DEMO_NETWORK, uid) for uid in PENDING] == sent
 
 
-# -- finding 3: a hung SQS costs the sweep its page, never the invocation ---------------------------------------------
+# -- a hung SQS costs the sweep its page, never the invocation ---------------------------------------------
 @pytest.fixture
 def hung_sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[socket.socket]]:
     """A socket that accepts connections and never answers; yields the connections it took."""
@@ -231,7 +231,7 @@ def test_a_sweep_whose_queue_never_answers_returns_its_summary_and_metrics(
     hung_sqs: list[socket.socket],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from reinviter.queue import SEND_ROUNDS
+    from reinviter.adapters.sqs import SEND_ROUNDS
 
     summary = _invoke({"networkIds": [DEMO_NETWORK]}, remaining_ms=25_000)  # a page fits (5 s spare), then SQS hangs
 
@@ -246,7 +246,7 @@ def test_a_sweep_whose_queue_never_answers_returns_its_summary_and_metrics(
     assert 1 <= len(hung_sqs) <= SEND_ROUNDS
 
 
-# -- finding 4: a cached username is confirmed by GetUser, a rename included ----------------------------------------
+# -- a cached username is confirmed by GetUser, a rename included ----------------------------------------
 def test_a_cached_username_whose_user_was_renamed_is_looked_up_again(
     username_cache: str, emulator: WickrEmulator, dynamodb: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -274,7 +274,7 @@ def test_a_cached_username_whose_user_was_renamed_is_looked_up_again(
     assert (emulator.calls("GetUser"), emulator.calls("ListUsers")) == (1, 0)  # the entry now names 1020
 
 
-# -- finding 5: one username however it is typed --------------------------------------------------------------------
+# -- one username however it is typed --------------------------------------------------------------------
 def test_usernames_match_after_nfc_and_case_folding(emulator: WickrEmulator) -> None:
     emulator.add_users(
         DEMO_NETWORK,
@@ -291,7 +291,7 @@ def test_usernames_match_after_nfc_and_case_folding(emulator: WickrEmulator) -> 
     assert [emulator.invites_sent(DEMO_NETWORK, uid) for uid in ("1030", "1031")] == [1, 1]
 
 
-# -- finding 7: an unknown network counted once ---------------------------------------------------------------------
+# -- an unknown network counted once ---------------------------------------------------------------------
 def test_an_unknown_network_is_counted_once_however_many_calls_find_it(
     emulator: WickrEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -199,8 +199,8 @@ def is_reportable(record: Any) -> bool:
 
 def invoke(event: Any, emulator: WickrEmulator) -> Any:
     """The handler's answer, or REFUSED when it refused the whole event (an error naming why)."""
+    from reinviter.entry.sqs import EventShapeError
     from reinviter.handler import lambda_handler
-    from reinviter.intake import EventShapeError
 
     emulator.reset_journal()
     try:

@@ -22,15 +22,15 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from reinviter.batch import BatchRun
-from reinviter.deadline import Deadline
-from reinviter.errors import LedgerUnavailable, WickrError
-from reinviter.models import ReinviteReceipt, Request, UserKey, UserState
-from reinviter.observability import logger
-from reinviter.planning import ReinviteCall
-from reinviter.policy import Policy
-from reinviter.resolution import Found, Resolutions, name_key
-from tests.fakes import FakeWickr, InMemoryLedger, retryable
+from devkit.fakes import FakeWickr, InMemoryLedger, retryable
+from reinviter.core.batch import BatchRun
+from reinviter.core.deadline import Deadline
+from reinviter.core.errors import LedgerUnavailable, WickrError
+from reinviter.core.model import ReinviteReceipt, Request, UserKey, UserState
+from reinviter.core.planning import ReinviteCall
+from reinviter.core.policy import Policy
+from reinviter.core.usernames import Found, Resolutions, name_key
+from reinviter.telemetry.logger import logger
 
 NETWORK = "12345678"
 USERS = ["1001", "1002"]  # few users: invocations collide on them often

@@ -25,9 +25,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devkit.ledger_table import create_ledger_table
+from devkit.moto_peer import serial_moto_server
 from tests.conftest import DEMO_NETWORK, FakeLambdaContext, failed_ids
-from tests.ledger_schema import create_ledger_table
-from tests.moto_peer import serial_moto_server
 from wickr_emulator import SeedUser, WickrEmulator
 
 pytestmark = pytest.mark.soak
@@ -169,7 +169,7 @@ def test_soak_every_user_once_every_poison_in_the_dlq(
     monkeypatch.setenv("WICKR_RETRY_ATTEMPTS", "5")  # the function's default (tests otherwise run with 3)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "ERROR")  # thousands of per-message lines would dominate the run
     clock = VirtualClock()
-    monkeypatch.setattr("reinviter.clock.wall_clock", clock)
+    monkeypatch.setattr("reinviter.core.clock.wall_clock", clock)
 
     sqs = boto3.client("sqs", region_name="us-east-1")
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")

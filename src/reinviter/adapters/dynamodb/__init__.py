@@ -1,0 +1,16 @@
+"""The ledger table's adapters: claims, username resolutions and sweep cursors, each with its own client."""
+
+from reinviter.adapters.dynamodb.cursors import CURSOR_BUDGET_S, CURSORS_CONFIG, DynamoCursors
+from reinviter.adapters.dynamodb.ledger import DynamoLedger
+from reinviter.adapters.dynamodb.name_cache import DynamoNameCache
+from reinviter.adapters.dynamodb.requests import DYNAMODB_CONFIG, DynamoRequests
+
+__all__ = [
+    "CURSORS_CONFIG",
+    "CURSOR_BUDGET_S",
+    "DYNAMODB_CONFIG",
+    "DynamoCursors",
+    "DynamoLedger",
+    "DynamoNameCache",
+    "DynamoRequests",
+]

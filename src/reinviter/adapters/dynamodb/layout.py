@@ -1,0 +1,70 @@
+"""The ledger table's layout, said once: its keys and index, each kind of item's key, and a user item's parsing.
+
+One table holds three kinds of item, told apart by the prefix of `pk`:
+- `user#<network>#<user>`: a user's reinvite record (`attempts`, `last_reinvited_at`, a claim while a call is in
+  flight; `given_up` = the network once the attempt cap is reached, the sparse GivenUpIndex's key);
+- `sweep#<network>`: where an unfinished sweep of the network continues (`next_token`);
+- `name#<network>#<key version>#<HMAC>`: a username resolution (`user_id`), never the name.
+
+The adapters, the operators' tools (reinviter_cli) and the tests' table (devkit) all import it from here, and
+tests/infrastructure/test_template.py checks LEDGER_KEYS against template.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reinviter.core.model import UserKey
+from reinviter.core.policy import LedgerRecord
+
+GIVEN_UP_INDEX = "GivenUpIndex"  # sparse: only users who reached the attempt cap carry `given_up` (their network)
+LEDGER_KEYS: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "given_up", "AttributeType": "S"},
+    ],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": GIVEN_UP_INDEX,
+            "KeySchema": [
+                {"AttributeName": "given_up", "KeyType": "HASH"},
+                {"AttributeName": "pk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+}
+
+
+def user_pk(key: UserKey) -> str:
+    """A user's partition key."""
+    return f"user#{key.network_id}#{key.user_id}"
+
+
+def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:
+    """The item keys of a set of users."""
+    return [{"pk": {"S": user_pk(item)}} for item in items]
+
+
+def cursor_key(network_id: str) -> dict[str, Any]:
+    """A network's sweep cursor key."""
+    return {"pk": {"S": f"sweep#{network_id}"}}
+
+
+def name_pk(network_id: str, key_version: str, digest: str) -> str:
+    """A username resolution's partition key: the HMAC of network and username under a version of the stack's key."""
+    return f"name#{network_id}#{key_version}#{digest}"
+
+
+def record_from_item(item: Mapping[str, Any]) -> LedgerRecord:
+    """A user item (low-level attribute values) as the policy reads it."""
+    last = item.get("last_reinvited_at", {}).get("N")
+    return LedgerRecord(
+        attempts=int(item.get("attempts", {}).get("N", "0")),
+        last_reinvited_at=float(last) if last is not None else None,
+        claim_token=item.get("claim_token", {}).get("S"),
+        claim_members=tuple(member["S"] for member in item.get("claim_members", {}).get("L", [])),
+        claim_expires_at=float(item.get("claim_expires_at", {}).get("N", "0")),
+    )

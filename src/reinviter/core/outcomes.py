@@ -1,0 +1,143 @@
+"""Outcomes: the one place that records each user's verdict, decides which verdict wins, and counts the metrics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reinviter.core.errors import DeadlineReached, LedgerDeadline, LedgerUnavailable, WickrError
+from reinviter.core.logs import logger
+from reinviter.core.metric_names import Metric
+from reinviter.core.model import Request, UserKey, UserOutcome, Verdict
+from reinviter.core.usernames import NameKey, Resolutions
+
+# When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message
+# is never reported done on the strength of a weaker verdict.
+RANK = {
+    Verdict.SKIPPED: 0,
+    Verdict.WOULD_REINVITE: 1,
+    Verdict.REINVITED: 1,
+    Verdict.UNFINISHED: 2,
+    Verdict.FAILED: 3,
+    Verdict.MAYBE_SENT: 4,  # whatever else was said of the user, its claim is kept for an exact replay
+}
+RETRIED = frozenset({Verdict.FAILED, Verdict.UNFINISHED, Verdict.MAYBE_SENT})
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What one batch came to: the messages to report as failures, per-user outcomes and the metric counts."""
+
+    failed_message_ids: list[str] = field(default_factory=list)
+    outcomes: dict[UserKey, UserOutcome] = field(default_factory=dict)
+    unresolved: dict[NameKey, UserOutcome] = field(default_factory=dict)  # usernames that named no user
+    counts: Counter[Metric] = field(default_factory=Counter)
+
+    def verdicts(self) -> dict[Verdict, int]:
+        """How many users ended in each verdict (every verdict present, zeros included)."""
+        counts = dict.fromkeys(Verdict, 0)
+        for outcome in [*self.outcomes.values(), *self.unresolved.values()]:
+            counts[outcome.verdict] += 1
+        return counts
+
+    def metric_counts(self) -> dict[Metric, int]:
+        """The per-user metrics of this batch."""
+        verdicts = self.verdicts()
+        return {
+            Metric.USERS_CHECKED: self.counts[Metric.USERS_CHECKED],
+            Metric.USERS_REINVITED: verdicts[Verdict.REINVITED],
+            Metric.USERS_SKIPPED: verdicts[Verdict.SKIPPED],
+            Metric.USERS_GIVEN_UP: self.counts[Metric.USERS_GIVEN_UP],
+            Metric.REINVITE_FAILED: verdicts[Verdict.FAILED] + verdicts[Verdict.MAYBE_SENT],
+            Metric.NETWORKS_NOT_FOUND: self.counts[Metric.NETWORKS_NOT_FOUND],
+            Metric.USERNAME_LOOKUPS: self.counts[Metric.USERNAME_LOOKUPS],
+            Metric.USERNAME_CACHE_HITS: self.counts[Metric.USERNAME_CACHE_HITS],
+        }
+
+
+class Outcomes:
+    """Collects verdicts as the stages reach them, then maps them back to the messages that asked."""
+
+    def __init__(self) -> None:
+        self._report = BatchReport()
+        self._unknown_networks: set[str] = set()
+
+    def network_not_found(self, network_id: str, error: Exception) -> None:
+        """Wickr does not know an allowlisted network: counted and logged once per network and invocation."""
+        if network_id in self._unknown_networks:
+            return
+        self._unknown_networks.add(network_id)
+        self.count(Metric.NETWORKS_NOT_FOUND)
+        logger.error("network unknown to Wickr", network_id=network_id, error=str(error))
+
+    def record(self, keys: Iterable[UserKey], verdict: Verdict, reason: str) -> None:
+        """Set these users' verdict, unless one that asks for a retry is already there."""
+        outcomes = self._report.outcomes
+        for key in keys:
+            current = outcomes.get(key)
+            if current is None or RANK[verdict] >= RANK[current.verdict]:
+                outcomes[key] = UserOutcome(verdict, reason)
+
+    def has(self, key: UserKey) -> bool:
+        """Whether the user already has a verdict."""
+        return key in self._report.outcomes
+
+    def count(self, metric: Metric, amount: int = 1) -> None:
+        """Count a metric that is not a verdict (users checked, users given up)."""
+        self._report.counts[metric] += amount
+
+    def finish(self, requests: Iterable[Request], directory: Resolutions | None = None) -> BatchReport:
+        """Each message's result: failed if any of its entries asks for a retry. Logs one line a message.
+
+        An entry is a user id, or a username by its place (`usernames[3]`): the user it resolved to, or its own
+        outcome (unknown, ambiguous, not looked up).
+        """
+        report = self._report
+        directory = directory if directory is not None else Resolutions()
+        report.unresolved = directory.unresolved()
+        for request in requests:
+            verdicts: Counter[Verdict] = Counter()
+            problems: dict[str, str] = {}
+            skipped: dict[str, str] = {}
+            entries = 0
+            for entry_label, entry in directory.entries(request):
+                entries += 1
+                if isinstance(entry, UserOutcome):
+                    outcome = entry
+                else:
+                    found = report.outcomes.get(entry)
+                    if found is None:  # a stage forgot this user: never report it done
+                        found = report.outcomes[entry] = UserOutcome(Verdict.UNFINISHED, "no verdict reached")
+                    outcome = found
+                verdicts[outcome.verdict] += 1
+                if outcome.verdict in RETRIED:
+                    problems[entry_label] = outcome.reason
+                elif outcome.verdict is Verdict.SKIPPED:
+                    skipped[entry_label] = outcome.reason
+            if problems:
+                report.failed_message_ids.append(request.message_id)
+            log = logger.warning if problems else logger.info
+            log(
+                "message failed, left for redelivery" if problems else "message done",
+                message_id=request.message_id,
+                network_id=request.network_id,
+                users=entries,
+                verdicts={verdict.value: count for verdict, count in verdicts.items()},
+                problems=problems or None,
+                skipped=skipped or None,
+            )
+        return report
+
+
+def ledger_failed(outcomes: Outcomes, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:
+    """The ledger gave no answer: the users fail (their messages are retried), unfinished when time ran out."""
+    keys = list(keys)
+    verdict = Verdict.UNFINISHED if isinstance(error, LedgerDeadline) else Verdict.FAILED
+    logger.warning("ledger unavailable", step=step, users=len(keys), error=str(error))
+    outcomes.record(keys, verdict, f"ledger unavailable ({step})")
+
+
+def error_verdict(error: WickrError) -> Verdict:
+    """A call that gave no answer: unfinished if time ran out (retried), else failed (retried)."""
+    return Verdict.UNFINISHED if isinstance(error, DeadlineReached) else Verdict.FAILED
