@@ -35,7 +35,7 @@ class Settings(BaseModel):
     dry_run: Annotated[bool, Field(alias="DRY_RUN")] = False
     # Parallel GetUser calls per invocation; the boto3 connection pool is sized to match.
     max_concurrency: Annotated[int, Field(alias="WICKR_MAX_CONCURRENCY", ge=1, le=64)] = 16
-    # Attempts per Wickr call on 429/5xx/connection errors (botocore's standard mode does not retry Wickr's 429).
+    # Attempts per Wickr call on 429/5xx/connection errors (our retries: see adapters/wickr/gateway.py).
     retry_attempts: Annotated[int, Field(alias="WICKR_RETRY_ATTEMPTS", ge=1, le=10)] = 5
     # Client-side pacing: the most Wickr requests per second this invocation sends (0 = unpaced).
     max_requests_per_second: Annotated[float, Field(alias="WICKR_MAX_REQUESTS_PER_SECOND", ge=0)] = 0.0

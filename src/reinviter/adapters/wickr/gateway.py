@@ -110,8 +110,8 @@ class KnownNetworks:
 class WickrTransport:
     """How every Wickr call is made: our retries under the one retry rule, pacing, answer validation, counting.
 
-    botocore's `standard` and `adaptive` retry modes do not retry Wickr's 429, and its retries would multiply with
-    ours, so the client makes one attempt and this class decides every retry, never past the deadline.
+    The client makes one attempt and this class decides every retry, never past the deadline (why: the module's
+    docstring).
     """
 
     def __init__(
