@@ -177,3 +177,84 @@ def test_without_the_stack_key_nothing_is_sealed_and_every_user_is_checked(
     assert failed_ids(_invoke(sqs_event(*_as_records(messages)))) == set()
 
     assert network.calls("GetUser") == 50
+
+
+def _as_new_container() -> None:
+    """The deploy that switched a setting: a new container, settings and clients built anew."""
+    from reinviter import settings, wiring
+
+    wiring.container.cache_clear()
+    settings.get_settings.cache_clear()
+
+
+def test_a_dry_run_does_not_trust_a_fresh_seal_and_checks_each_listed_user(  # noqa: PLR0917 - fixtures
+    network: WickrEmulator,
+    stack_key: str,
+    sqs: Any,
+    queue_url: str,
+    clock: list[float],
+    logs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (message, *_) = _sweep_and_take(sqs, queue_url)
+    listed = json.loads(message["Body"])["userIds"]
+    network.update_user(DEMO_NETWORK, listed[0], status=ACTIVE)  # accepted since the listing
+    network.reset_journal()
+    monkeypatch.setenv("DRY_RUN", "true")  # switched on while sealed messages wait on the queue
+    _as_new_container()
+    clock[0] += 60  # the seal is fresh
+
+    response = _invoke(sqs_event(*_as_records([message])))
+
+    assert failed_ids(response) == set()
+    checked = sorted(uid for entry in network.journal if entry.operation == "GetUser" for uid in entry.user_ids)
+    assert checked == sorted(listed)  # the preview checks, as a live run's BatchReinviteUser would
+    assert response["dryRun"]["wouldReinvite"] == sorted(f"{DEMO_NETWORK}/{uid}" for uid in listed[1:])
+    assert network.calls("BatchReinviteUser") == 0
+    (done,) = [line for line in logs() if line.get("message_id") == message["MessageId"]]
+    assert done["skipped"] == {listed[0]: "active"}
+
+
+def test_a_late_replay_of_a_maybe_sent_sealed_call_skips_the_user_who_accepted(  # noqa: PLR0917 - fixtures
+    stack_key: str,
+    sqs: Any,
+    queue_url: str,
+    dynamodb: Any,
+    ledger_table: str,
+    clock: list[float],
+    logs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sealed [A, B, C], A accepted; the first answer is cut short; SQS redelivers after the seal has expired."""
+    from devkit.wickr_proxy import wickr_proxy
+
+    users = ["7001", "7002", "7003"]
+    with WickrEmulator() as emu, wickr_proxy(emu.url) as (url, faults):
+        emu.add_users(DEMO_NETWORK, [SeedUser(user_id=uid) for uid in users])
+        monkeypatch.setenv("AWS_ENDPOINT_URL_WICKR", url)
+        (message,) = _sweep_and_take(sqs, queue_url)
+        assert json.loads(message["Body"])["userIds"] == users
+        emu.update_user(DEMO_NETWORK, users[0], status=ACTIVE)
+        faults.truncate["BatchReinviteUser"] = None  # every try of the first invocation (it retries a garbled one)
+        clock[0] += 60
+
+        first = _invoke(sqs_event(*_as_records([message])))
+
+        assert failed_ids(first) == {message["MessageId"]}  # maybe sent: the claim is kept for an exact replay
+        assert [emu.invites_sent(DEMO_NETWORK, uid) for uid in users] == [0, 1, 1]
+        faults.clear()
+        emu.reset_journal()
+        clock[0] += 1380  # the queue's visibility timeout: past the claim's lease and the 900 s seal
+        redelivered = _as_records([message])
+        redelivered[0]["attributes"]["ApproximateReceiveCount"] = "2"
+
+        second = _invoke(sqs_event(*redelivered))
+
+        assert failed_ids(second) == set()  # A is skipped now, not failed until a third receive
+        assert [entry.user_ids for entry in emu.journal if entry.operation == "GetUser"] == [(users[0],)]
+        assert emu.calls("BatchReinviteUser") == 1  # the replay, same token, answered from Wickr's memory
+        assert [emu.invites_sent(DEMO_NETWORK, uid) for uid in users] == [0, 1, 1]
+    (done,) = [line for line in logs() if line.get("message_id") == message["MessageId"] and "skipped" in line]
+    assert done["skipped"] == {users[0]: "active (changed since the claim it replays)"}
+    items = table_items(dynamodb, ledger_table)
+    assert [items[f"user#{DEMO_NETWORK}#{uid}"].get("attempts") for uid in users] == [None, {"N": "1"}, {"N": "1"}]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reinviter.core.batch.circuit import NetworkCircuit
-from reinviter.core.batch.rechecks import ListingRechecks
+from reinviter.core.batch.rechecks import Rechecks
 from reinviter.core.batch.takeover import StaleClaim, TakeOvers
 from reinviter.core.errors import LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
@@ -75,10 +75,11 @@ class BatchRun:
         self.circuit = NetworkCircuit(self.outcomes)
         self.known = {key: state for key, state in self.directory.known_states().items() if key in self._requested}
         # A user any other message names (an onboarding request, an old or unsealed listing) is checked with GetUser;
-        # a username's resolution is a check of its own.
-        listed = _listed_only(self.requests, fresh_listings) - set(self.known)
+        # a username's resolution is a check of its own. A dry run sends nothing that could notice a change since the
+        # listing, so there the listing is no check: its users get their GetUser (the preview must be true).
+        listed = set() if dry_run else _listed_only(self.requests, fresh_listings) - set(self.known)
         self.known |= dict.fromkeys(listed, UserState.PENDING)
-        self.rechecks = ListingRechecks(listed, self.outcomes)
+        self.rechecks = Rechecks(listed, self.outcomes, is_replay=self.take_overs.is_replay)
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admitted(self, records: Mapping[UserKey, LedgerRecord]) -> Admission:
@@ -207,7 +208,7 @@ class BatchRun:
                 continue  # a replayed claim's other members: recorded in the ledger, reported by their own messages
             if key.user_id in receipt.successful:
                 self.outcomes.record([key], Verdict.REINVITED, "reinvited")
-            elif not self.rechecks.wanted(key, receipt.failed[key.user_id]):  # else its verdict waits for a GetUser
+            elif not self.rechecks.wanted(key, call.token, receipt.failed[key.user_id]):  # else: after a GetUser
                 self.outcomes.record([key], Verdict.FAILED, f"BatchReinviteUser: {receipt.failed[key.user_id]}")
         return {key: record.attempts for key in call.users() if (record := self._records.get(key))}
 
