@@ -9,6 +9,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reinviter.core.keys import SEAL_LABEL, USERNAME_LABEL, subkey
+
 # Limits of the Wickr model (botocore checks only the network id's length, so we check the rest ourselves).
 MAX_USERS_PER_REINVITE = 50
 MAX_USERNAME_LENGTH = 256
@@ -126,7 +128,17 @@ class PendingUser:
 
 @dataclass(frozen=True, slots=True)
 class HashKey:
-    """The stack's key: its bytes (out of `repr`) and the version that names it in cache keys and seals."""
+    """The stack's key and the version that names it in cache keys and seals; each use takes its own subkey.
+
+    `seals` keys the sweep's seals and `usernames` the username cache's digests (HKDF-SHA256 under a label each,
+    `core.keys`): the two never share a key, whatever their inputs look like. None of the bytes is in `repr`.
+    """
 
     secret: bytes = field(repr=False)
     version: str
+    seals: bytes = field(init=False, repr=False, compare=False)
+    usernames: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seals", subkey(self.secret, SEAL_LABEL))  # frozen: derived once, here
+        object.__setattr__(self, "usernames", subkey(self.secret, USERNAME_LABEL))

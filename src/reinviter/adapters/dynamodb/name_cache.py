@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +10,7 @@ from reinviter.adapters.dynamodb.requests import MAX_ATTEMPTS, WRITE_BATCH, Dyna
 from reinviter.core.clock import current_time
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerUnavailable
+from reinviter.core.keys import mac
 from reinviter.core.usernames import NameKey
 
 if TYPE_CHECKING:
@@ -25,7 +24,8 @@ else:
 class DynamoNameCache:
     """Username resolutions, `pk = name#<network>#<key version>#<HMAC-SHA256 of network and username>`, never the name.
 
-    The HMAC key is a secret of the deployment (Secrets Manager): without it the table's keys cannot be matched
+    The HMAC key is the username cache's subkey of a secret of the deployment (Secrets Manager; `core.keys`), the
+    network and the username its two length-prefixed fields: without it the table's keys cannot be matched
     against a list of email addresses. The network is part of what is hashed, so one email in two networks gives two
     unrelated digests; the key's version is part of the item's key, so a replaced key makes the old entries miss.
     Entries expire with DynamoDB's TTL.
@@ -95,6 +95,5 @@ class DynamoNameCache:
 
     def _pk(self, key: NameKey, deadline: Deadline) -> str:
         hash_key = self._key(deadline)
-        message = f"{key.network_id}\n{key.username}".encode()
-        digest = hmac.new(hash_key.secret, message, hashlib.sha256).hexdigest()
+        digest = mac(hash_key.usernames, [key.network_id, key.username])
         return name_pk(key.network_id, hash_key.version, digest)
