@@ -5,6 +5,8 @@
 
 Writes <out>/lambda/ (the unzipped tree, what Lambda puts on its import path) and <out>/reinviter.zip.
 `--wheel-dir` downloads wheels into a directory once and installs from it offline (the packaging tests share one).
+`--tree DIR` writes only the unzipped tree, into DIR: what `sam build` runs (src/Makefile, BuildMethod makefile), so
+that what SAM deploys is this hash-checked build and not its own resolver's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "reinviter"
@@ -31,7 +33,7 @@ UNZIPPED_LIMIT = 250 * 1000 * 1000
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def _pip_target_args(platform: str) -> list[str]:
+def pip_target_args(platform: str) -> list[str]:
     """Wheels only, for the target's platform and Python (or for the running interpreter with `host`)."""
     args = ["--only-binary=:all:"]
     if platform != HOST:
@@ -50,7 +52,7 @@ def install_requirements(requirements: Path, target: Path, platform: str, wheel_
     `--require-hashes`: every package must be pinned with its hashes (`make lock`), and a file whose hash does not
     match, or a package the lock does not name, stops the build.
     """
-    target_args = ["--require-hashes", *_pip_target_args(platform)]
+    target_args = ["--require-hashes", *pip_target_args(platform)]
     source_args: list[str] = []
     if wheel_dir is not None:
         _pip("download", "--dest", str(wheel_dir), "--requirement", str(requirements), *target_args)
@@ -68,20 +70,29 @@ def install_requirements(requirements: Path, target: Path, platform: str, wheel_
     )
 
 
+def is_pruned(relative: PurePosixPath) -> bool:
+    """Whether a file of the installed tree is one Lambda never imports (so the build drops it).
+
+    Byte code (the build machine's), type stubs and stub-only packages (wrapt-stubs), test suites inside packages,
+    and pip --target's console scripts in bin/ (jp.py, host shebangs).
+    """
+    parts = relative.parts
+    return (
+        parts[0] == "bin"
+        or any(part == "__pycache__" or part.endswith("-stubs") for part in parts[:-1])
+        or "tests" in parts[1:-1]
+        or relative.suffix in {".pyc", ".pyo", ".pyi"}
+    )
+
+
 def prune(tree: Path) -> None:
-    """Drop what Lambda never imports: byte code, console scripts, type stubs, test suites inside packages."""
-    shutil.rmtree(tree / "bin", ignore_errors=True)  # pip --target's console scripts (jp.py), host shebangs
-    for path in sorted(tree.rglob("*"), reverse=True):  # deepest first, so removed trees are not walked
-        if not path.exists():
-            continue
-        if path.is_dir() and (
-            path.name == "__pycache__"
-            or path.name.endswith("-stubs")  # PEP 561 stub-only packages (wrapt-stubs)
-            or (path.name == "tests" and path.parent != tree)  # a test suite shipped inside a package
-        ):
-            shutil.rmtree(path)
-        elif path.is_file() and path.suffix in {".pyc", ".pyo", ".pyi"}:
+    """Drop what Lambda never imports (`is_pruned`), then the directories that leaves empty."""
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        if is_pruned(PurePosixPath(path.relative_to(tree).as_posix())):
             path.unlink()
+    for path in sorted((p for p in tree.rglob("*") if p.is_dir()), reverse=True):  # deepest first
+        if not any(path.iterdir()):
+            path.rmdir()
 
 
 def copy_package(src: Path, tree: Path) -> None:
@@ -105,16 +116,21 @@ def write_zip(tree: Path, archive: Path) -> tuple[int, int]:
     return archive.stat().st_size, unzipped
 
 
-def build(src: Path, out: Path, platform: str, wheel_dir: Path | None = None) -> Path:
-    """Build `<out>/lambda/` and `<out>/reinviter.zip`; return the zip's path."""
+def build_tree(src: Path, tree: Path, platform: str, wheel_dir: Path | None = None) -> Path:
+    """The unzipped tree in `tree` (emptied first): the locked requirements, pruned, and our package."""
     if platform == HOST and sys.version_info[:2] != tuple(map(int, LAMBDA_PYTHON.split("."))):
         raise SystemExit(f"--platform host needs Python {LAMBDA_PYTHON} (the Lambda runtime), not {sys.version}")
-    tree = out / "lambda"
     shutil.rmtree(tree, ignore_errors=True)
     tree.mkdir(parents=True)
     install_requirements(src / "requirements.txt", tree, platform, wheel_dir)
     prune(tree)
     copy_package(src, tree)
+    return tree
+
+
+def build(src: Path, out: Path, platform: str, wheel_dir: Path | None = None) -> Path:
+    """Build `<out>/lambda/` and `<out>/reinviter.zip`; return the zip's path."""
+    tree = build_tree(src, out / "lambda", platform, wheel_dir)
     archive = out / f"{PACKAGE}.zip"
     zipped, unzipped = write_zip(tree, archive)
     print(f"{archive}: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped ({platform})")
@@ -129,7 +145,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="output directory (default: build/)")
     parser.add_argument("--platform", default=LAMBDA_PLATFORM, help=f"pip platform tag, or '{HOST}'")
     parser.add_argument("--wheel-dir", type=Path, help="download wheels here once and install from it offline")
+    parser.add_argument("--tree", type=Path, help="write only the unzipped tree, into this directory (sam build)")
     args = parser.parse_args(argv)
+    if args.tree is not None:
+        build_tree(args.src.resolve(), args.tree.resolve(), args.platform, args.wheel_dir)
+        return
     build(args.src.resolve(), args.out.resolve(), args.platform, args.wheel_dir)
 
 

@@ -7,13 +7,14 @@ cache is warm).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -180,3 +181,127 @@ def test_the_build_refuses_a_lock_it_cannot_verify(tamper: str, tmp_path: Path, 
     assert result.returncode != 0
     assert expected in result.stderr.lower(), result.stderr
     assert not (tmp_path / "out" / "reinviter.zip").exists()
+
+
+# -- what `sam build` deploys ---------------------------------------------------------------------------------------
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+WRITTEN_BY_PIP = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}  # a dist-info's files no wheel carries
+
+
+def _locked_hashes() -> dict[tuple[str, str], set[str]]:
+    """(normalized name, version) -> the sha256 hashes the lock allows for it."""
+    lock = (SRC / "requirements.txt").read_text()
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+)", lock, re.M
+    )
+    return {(_normalized(name), version): set(re.findall(r"[0-9a-f]{64}", hashes)) for name, version, hashes in entries}
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed_path(member: str, stem: str) -> PurePosixPath:
+    """Where pip --target puts a wheel's member: `<stem>.data/scripts/x` in bin/, purelib and platlib at the root."""
+    path = PurePosixPath(member)
+    if path.parts[0] != f"{stem}.data":
+        return path
+    kind, *rest = path.parts[1:]
+    assert kind in {"scripts", "purelib", "platlib"}, member  # headers and data: no locked wheel has them
+    return PurePosixPath("bin" if kind == "scripts" else "", *rest)
+
+
+@pytest.fixture(scope="session")
+def locked_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lock's wheels for Lambda's platform, downloaded by pip with --require-hashes (a directory of its own)."""
+    from scripts.build_artifact import LAMBDA_PLATFORM, pip_target_args
+
+    dest = tmp_path_factory.mktemp("locked-wheels")
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(dest), "--require-hashes"]
+    command += ["--requirement", str(SRC / "requirements.txt"), *pip_target_args(LAMBDA_PLATFORM)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)  # noqa: S603
+    assert result.returncode == 0, result.stderr
+    return dest
+
+
+@pytest.fixture(scope="session")
+def sam_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`sam build` as a deployer runs it (SAM CLI from its venv, no Docker): the function's built directory."""
+    if not SAM.exists():
+        pytest.skip("the SAM CLI's venv is missing: `make validate` (part of `make test`) builds it")
+    out = tmp_path_factory.mktemp("sam-build")
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",  # the build's python3 and make
+        "HOME": str(out),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "SAM_CLI_TELEMETRY": "0",
+        "__SAM_CLI_APP_DIR": str(ROOT / ".venv-sam" / "app"),
+    }
+    command = [str(SAM), "build", "--template", str(ROOT / "template.yaml"), "--build-dir", str(out / "build")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env, timeout=900)  # noqa: S603
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "build_artifact.py" in result.stdout + result.stderr  # src/Makefile ran, not SAM's Python builder
+    return out / "build" / "ReinviterFunction"
+
+
+def test_what_sam_build_deploys_is_the_locked_wheels_file_for_file(sam_built: Path, locked_wheels: Path):
+    """Every installed package is a wheel whose hash the lock names (for Lambda's platform), byte for byte.
+
+    `locked_wheels` are the aarch64 wheels, downloaded with --require-hashes; here each one's hash is checked against
+    the lock again, and every file sam build produced is either ours (reinviter/), pip's bookkeeping,
+    or identical to the file of that wheel. A wheel fetched by name alone (SAM's Python builder) would fail here.
+    """
+    from scripts.build_artifact import is_pruned
+
+    locked = _locked_hashes()
+    accounted: set[Path] = set()
+    installed: set[tuple[str, str]] = set()
+    for dist_info in sorted(sam_built.glob("*.dist-info")):
+        stem = dist_info.name.removesuffix(".dist-info")
+        name, version = stem.rsplit("-", 1)
+        installed.add((_normalized(name), version))
+        (wheel,) = locked_wheels.glob(f"{stem}-*.whl")
+        assert hashlib.sha256(wheel.read_bytes()).hexdigest() in locked[(_normalized(name), version)], wheel.name
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                if info.is_dir() or info.filename == f"{stem}.dist-info/RECORD":
+                    continue
+                installed_as = _installed_path(info.filename, stem)
+                path = sam_built / installed_as
+                if is_pruned(installed_as):
+                    assert not path.exists(), info.filename
+                    continue
+                assert path.read_bytes() == archive.read(info), info.filename
+                accounted.add(path)
+        accounted |= {dist_info / name for name in WRITTEN_BY_PIP if (dist_info / name).exists()}
+    assert installed == set(locked)  # every locked package, and nothing else
+    ours = {path for path in (sam_built / "reinviter").rglob("*") if path.is_file()}
+    unaccounted = {path for path in sam_built.rglob("*") if path.is_file()} - accounted - ours
+    assert unaccounted == set()
+    assert sorted(p.relative_to(sam_built / "reinviter") for p in ours) == sorted(
+        p.relative_to(SRC / "reinviter")
+        for p in (SRC / "reinviter").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "lock", "package"),
+    [
+        ("SAM_CLI_VERSION", "sam", "aws-sam-cli"),
+        ("SAM_TRANSLATOR_VERSION", "sam", "aws-sam-translator"),
+        ("CHECKOV_VERSION", "checkov", "checkov"),
+    ],
+)
+def test_the_tool_venvs_install_a_hashed_lock_of_the_version_the_makefile_names(variable: str, lock: str, package: str):
+    makefile = (ROOT / "Makefile").read_text()
+    named = re.search(rf"^{variable} := (\S+)$", makefile, re.M)
+    assert named is not None
+    text = (ROOT / "locks" / f"{lock}.txt").read_text()
+    assert re.search(rf"^{re.escape(package)}=={re.escape(named.group(1))} \\$", text, re.M), (package, named.group(1))
+    pinned = re.findall(r"^[A-Za-z0-9_.-]+==\S+", text, re.M)
+    hashed = re.findall(r"^[A-Za-z0-9_.-]+==\S+(?: ; [^\\]+)? \\\n\s+--hash=sha256:[0-9a-f]{64}", text, re.M)
+    assert len(pinned) == len(hashed) > 10  # the closure, each with its hashes
+    assert f"--require-hashes -r locks/{lock}.txt" in makefile
