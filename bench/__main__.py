@@ -23,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 NETWORK = "12345678"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:reinvite"  # what every record here names, and REINVITE_QUEUE_ARN
 LATENCY_MS = 20.0
 RATE_LIMIT = 20.0
 RATE_USERS = int(os.environ.get("BENCH_RATE_USERS", "600"))
@@ -91,7 +92,7 @@ def fresh_container(**env: str) -> Any:
         "REINVITE_QUEUE_URL",
     ):
         os.environ.pop(name, None)
-    os.environ.update({"WICKR_NETWORK_IDS": NETWORK, **env})
+    os.environ.update({"WICKR_NETWORK_IDS": NETWORK, "REINVITE_QUEUE_ARN": QUEUE_ARN, **env})
     wiring.container.cache_clear()
     settings.get_settings.cache_clear()
     wickr_client.cache_clear()
@@ -127,7 +128,7 @@ def event_for(messages: list[list[str]], field: str = "userIds") -> dict[str, An
                 "messageAttributes": {},
                 "md5OfBody": "0" * 32,
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reinvite",
+                "eventSourceARN": QUEUE_ARN,
                 "awsRegion": "us-east-1",
             }
             for ids in messages

@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import ENV, Ctx, fresh_container, log, thread_cpu_s  # sets the environment first
+from bench.__main__ import ENV, QUEUE_ARN, Ctx, fresh_container, log, thread_cpu_s  # sets the environment first
 from wickr_emulator import SeedUser, WickrEmulator
 
 HERE = Path(__file__).resolve().parent
@@ -119,7 +119,7 @@ def records(messages: list[dict[str, Any]]) -> dict[str, Any]:
                 "messageAttributes": {},
                 "md5OfBody": message["MD5OfBody"],
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reinvite",
+                "eventSourceARN": QUEUE_ARN,
                 "awsRegion": "us-east-1",
             }
             for message in messages

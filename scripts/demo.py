@@ -106,14 +106,21 @@ def start_aws() -> tuple[Any, str, str]:
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     os.environ.update({f"AWS_ENDPOINT_URL_{name}": url for name in ("SQS", "DYNAMODB", "SECRETS_MANAGER")})
-    queue_url = boto3.client("sqs").create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     create_ledger_table(boto3.client("dynamodb"), LEDGER_TABLE)
     # The username cache's HMAC key, as the stack's generated secret holds it.
     key = boto3.client("secretsmanager").create_secret(
         Name="wickr-reinviter-demo-hash-key", SecretString=uuid.uuid4().hex * 2
     )
     os.environ.update(
-        {"REINVITE_QUEUE_URL": queue_url, "REINVITE_LEDGER_TABLE": LEDGER_TABLE, "USERNAME_HASH_KEY_SECRET": key["ARN"]}
+        {
+            "REINVITE_QUEUE_URL": queue_url,
+            "REINVITE_QUEUE_ARN": queue_arn,
+            "REINVITE_LEDGER_TABLE": LEDGER_TABLE,
+            "USERNAME_HASH_KEY_SECRET": key["ARN"],
+        }
     )
     return server, queue_url, url
 
@@ -161,7 +168,7 @@ def drain(queue_url: str) -> tuple[int, int, list[str]]:
                     "messageAttributes": {},
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:wickr-reinviter-demo",
+                    "eventSourceARN": os.environ["REINVITE_QUEUE_ARN"],
                     "awsRegion": "us-east-1",
                 }
                 for m in messages

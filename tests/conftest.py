@@ -22,6 +22,8 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WickrReinviter")
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 DEMO_NETWORK = "12345678"
 OTHER_NETWORK = "87654321"
+# The function's own queue, as every record here (and in events/) names it: REINVITE_QUEUE_ARN.
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:wickr-reinviter-ReinviteQueue-Q1W2E3R4T5Y6"
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +38,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "POWERTOOLS_SERVICE_NAME": "wickr-reinviter",
         "POWERTOOLS_METRICS_NAMESPACE": "WickrReinviter",
         "WICKR_RETRY_ATTEMPTS": "3",
+        "REINVITE_QUEUE_ARN": QUEUE_ARN,
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV", "DRY_RUN"):
@@ -104,7 +107,7 @@ def sqs_record(body: dict[str, Any] | str, message_id: str | None = None) -> dic
         "messageAttributes": {},
         "md5OfBody": "0" * 32,
         "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:wickr-reinviter-ReinviteQueue",
+        "eventSourceARN": QUEUE_ARN,
         "awsRegion": "us-east-1",
     }
 

@@ -14,6 +14,7 @@ from reinviter.core.model import NETWORK_ID_PATTERN
 from reinviter.core.policy import Policy
 
 NETWORK_ID = re.compile(NETWORK_ID_PATTERN, re.ASCII)
+QUEUE_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}", re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -43,6 +44,8 @@ class Settings(BaseModel):
     deadline_margin_ms: Annotated[int, Field(alias="DEADLINE_MARGIN_MS", ge=0, le=60_000)] = 3_000
     # Scheduled sweep and ledger (empty where the deployment does not use them).
     reinvite_queue_url: Annotated[str, Field(alias="REINVITE_QUEUE_URL")] = ""
+    # The only queue whose records are requests (each record's eventSourceARN); empty refuses every SQS record.
+    reinvite_queue_arn: Annotated[str, Field(alias="REINVITE_QUEUE_ARN")] = ""
     ledger_table: Annotated[str, Field(alias="REINVITE_LEDGER_TABLE")] = ""
     cooldown_hours: Annotated[float, Field(alias="REINVITE_COOLDOWN_HOURS", ge=0)] = 24.0
     max_reinvites: Annotated[int, Field(alias="REINVITE_MAX_ATTEMPTS", ge=1)] = 5
@@ -71,7 +74,16 @@ class Settings(BaseModel):
             raise ValueError(f"network ids must be 8 digits, got {bad}")
         return tuple(dict.fromkeys(value))
 
-    @field_validator("reinvite_queue_url", "ledger_table", "username_hash_key_secret", mode="before")
+    @field_validator("reinvite_queue_arn")
+    @classmethod
+    def _check_queue_arn(cls, value: str) -> str:
+        if value and not QUEUE_ARN.fullmatch(value):
+            raise ValueError("must be an SQS queue ARN (arn:<partition>:sqs:<region>:<account>:<name>)")
+        return value
+
+    @field_validator(
+        "reinvite_queue_url", "reinvite_queue_arn", "ledger_table", "username_hash_key_secret", mode="before"
+    )
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value

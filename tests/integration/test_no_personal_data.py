@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import DEMO_NETWORK, sqs_event, sqs_record
+from tests.conftest import DEMO_NETWORK, QUEUE_ARN, sqs_event, sqs_record
 from wickr_emulator import WickrEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,7 @@ def _traced_run(emulator: WickrEmulator, event: dict[str, Any], tmp_path: Path) 
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "AWS_ENDPOINT_URL_WICKR": emulator.url,
+        "REINVITE_QUEUE_ARN": QUEUE_ARN,  # the records' queue: the function's own
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
     }

@@ -118,3 +118,38 @@ def test_a_malformed_receive_count_fails_its_record_only(emulator: WickrEmulator
     assert failed_ids(response) == {"odd"}  # the first version raised for the whole batch on "²"
     assert emulator.invites_sent(DEMO_NETWORK, "1002") == 1
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0
+
+
+@pytest.mark.parametrize("dry_run", ["false", "true"])
+def test_a_record_from_another_queue_is_refused_and_never_reaches_wickr(  # noqa: PLR0917 - fixtures
+    emulator: WickrEmulator,
+    lambda_context: FakeLambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    logs: Logs,
+    monkeypatch: pytest.MonkeyPatch,
+    dry_run: str,
+) -> None:
+    """A direct invoke dressed as SQS (or a mapping from another queue) passes no sender check: it is refused."""
+    from reinviter.handler import lambda_handler
+
+    monkeypatch.setenv("DRY_RUN", dry_run)
+    forged = sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001"], "usernames": ["ada.quill@example.com"]}, "x")
+    forged["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:not-the-reinvite-queue"
+    ours = sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1002"]}, message_id="ours")
+
+    response = lambda_handler(sqs_event(forged, ours), lambda_context)
+
+    assert failed_ids(response) == {"x"}
+    assert [entry.user_ids for entry in emulator.journal if entry.operation == "GetUser"] == [("1002",)]
+    assert emulator.calls("ListUsers") == 0  # the forged username is never looked up
+    assert emulator.invites_sent(DEMO_NETWORK, "1001") == 0
+    if dry_run == "true":  # the dry-run answer stays as it is for the record that passed
+        assert response["dryRun"]["wouldReinvite"] == [f"{DEMO_NETWORK}/1002"]
+    else:
+        assert emulator.invites_sent(DEMO_NETWORK, "1002") == 1
+    (refused,) = _rejections(logs()).values()
+    assert refused["message_id"] == "x"
+    assert (
+        "'arn:aws:sqs:us-east-1:123456789012:not-the-reinvite-queue' is not the function's queue" in refused["reason"]
+    )
+    assert emitted_metrics(capsys.readouterr().out)["InvalidMessages"] == 1

@@ -186,6 +186,7 @@ def test_soak_every_user_once_every_poison_in_the_dlq(
         },
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    monkeypatch.setenv("REINVITE_QUEUE_ARN", queue_arn)
 
     onboarding = MESSAGES * USERS_PER_MESSAGE
     user_ids = [str(100000 + n) for n in range(onboarding + SWEEP_MESSAGES * USERS_PER_SWEEP_MESSAGE)]

@@ -108,19 +108,27 @@ def sqs_records(event: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
-def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> Intake:
-    """Validate every record on its own, so one bad body never affects its neighbours."""
+def read_records(records: Iterable[Any], allowed_networks: frozenset[str], queue_arn: str) -> Intake:
+    """Validate every record on its own, so one bad body never affects its neighbours.
+
+    A record counts only if it comes from the function's own queue (`queue_arn`, REINVITE_QUEUE_ARN): the queue's
+    policy says who may send, and a direct invoke that dresses as SQS must not pass those senders by.
+    """
     requests: list[Request] = []
     rejections: list[Rejection] = []
     for index, raw in enumerate(records):
         message_id = str(raw.get("messageId", "")) if isinstance(raw, dict) else ""
+        stranger = _foreign_source(raw, queue_arn)
         try:
             record = ReinviteRecord.model_validate(raw)
         except ValidationError as error:
-            if all(detail["loc"][:1] == ("body",) for detail in error.errors()):
-                rejections.append(Rejection(message_id, f"invalid body: {_brief(error, skip=1)}"))
-            else:
+            if not all(detail["loc"][:1] == ("body",) for detail in error.errors()):
                 rejections.append(Rejection(message_id, f"record {index} is not an SQS record: {_brief(error)}"))
+            else:  # a stranger's body is not judged: where it came from is the reason
+                rejections.append(Rejection(message_id, stranger or f"invalid body: {_brief(error, skip=1)}"))
+            continue
+        if stranger is not None:
+            rejections.append(Rejection(message_id, stranger))
             continue
         body = record.body
         if body.network_id not in allowed_networks:
@@ -135,6 +143,20 @@ def read_records(records: Iterable[Any], allowed_networks: frozenset[str]) -> In
     return Intake(requests, rejections)
 
 
+def _foreign_source(raw: Any, queue_arn: str) -> str | None:
+    """Why a record is not from the function's queue, or None when it is."""
+    claimed = raw.get("eventSourceARN") if isinstance(raw, dict) else None
+    if not queue_arn:
+        return "REINVITE_QUEUE_ARN is not set: no queue's records can be told from a direct invoke's"
+    if claimed != queue_arn:
+        shown = claimed[:SHOWN_ARN_CHARS] if isinstance(claimed, str) else type(claimed).__name__
+        return f"eventSourceARN {shown!r} is not the function's queue (REINVITE_QUEUE_ARN)"
+    return None
+
+
+SHOWN_ARN_CHARS = 256  # an SQS ARN is far shorter; a longer claim is someone's text, cut for the log
+
+
 def _brief(error: ValidationError, skip: int = 0) -> str:
     """Pydantic's errors as one line, without echoing the input (a body may hold anything, personal data included)."""
     parts = []
@@ -146,7 +168,7 @@ def _brief(error: ValidationError, skip: int = 0) -> str:
 
 def handle_sqs(records: list[dict[str, Any]], app: Container, deadline: Deadline) -> dict[str, Any]:
     """Reinvite what the batch asks for; answer in Lambda's partial-batch shape even when every record failed."""
-    intake = read_records(records, app.settings.allowed_networks)
+    intake = read_records(records, app.settings.allowed_networks, app.settings.reinvite_queue_arn)
     for rejection in intake.rejections:
         logger.error("invalid message, left for the DLQ", message_id=rejection.message_id, reason=rejection.reason)
     _, limited_before = app.gateway.counter.snapshot()

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from reinviter.core.model import MAX_USERNAME_LENGTH
 from reinviter.entry.messages import ReinviteRequest
 from reinviter.entry.sqs import ReinviteRecord, read_records
-from tests.conftest import sqs_record
+from tests.conftest import QUEUE_ARN, sqs_record
 
 NETWORK = "12345678"
 # What may appear in a username: anything printable but whitespace (letters of any script, digits, symbols, marks).
@@ -139,7 +139,9 @@ def test_no_refusal_echoes_the_username(name: str, defect: str) -> None:
         ReinviteRecord.model_validate(sqs_record(body))
     assert name not in str(record_error.value)
     # what the function logs and reports for the record
-    [rejection] = read_records([sqs_record(json.dumps(body), message_id="m-1")], frozenset({NETWORK})).rejections
+    [rejection] = read_records(
+        [sqs_record(json.dumps(body), message_id="m-1")], frozenset({NETWORK}), QUEUE_ARN
+    ).rejections
     assert rejection.message_id == "m-1"
     assert name not in rejection.reason
     assert rejection.reason.startswith("invalid body: usernames")

@@ -8,7 +8,7 @@ import pytest
 
 from reinviter.core.model import Request
 from reinviter.entry.sqs import read_records
-from tests.conftest import sqs_record
+from tests.conftest import QUEUE_ARN, sqs_record
 
 ALLOWED = frozenset({"12345678", "87654321"})
 
@@ -18,7 +18,7 @@ def _record(body: Any, message_id: str = "m1") -> dict[str, Any]:
 
 
 def _reason(body: Any) -> str:
-    intake = read_records([_record(body)], ALLOWED)
+    intake = read_records([_record(body)], ALLOWED, QUEUE_ARN)
     assert intake.requests == []
     [rejection] = intake.rejections
     assert rejection.message_id == "m1"
@@ -26,20 +26,22 @@ def _reason(body: Any) -> str:
 
 
 def test_valid_record_becomes_a_request() -> None:
-    intake = read_records([_record({"networkId": "12345678", "userIds": ["1001", "1002"]})], ALLOWED)
+    intake = read_records([_record({"networkId": "12345678", "userIds": ["1001", "1002"]})], ALLOWED, QUEUE_ARN)
 
     assert intake.requests == [Request("m1", "12345678", ("1001", "1002"))]
     assert intake.rejections == []
 
 
 def test_repeated_user_ids_are_one_user_in_first_seen_order() -> None:
-    intake = read_records([_record({"networkId": "12345678", "userIds": ["1002", "1001", "1002", "1001"]})], ALLOWED)
+    intake = read_records(
+        [_record({"networkId": "12345678", "userIds": ["1002", "1001", "1002", "1001"]})], ALLOWED, QUEUE_ARN
+    )
 
     assert intake.requests[0].user_ids == ("1002", "1001")
 
 
 def test_unknown_body_fields_are_ignored() -> None:
-    intake = read_records([_record({"networkId": "12345678", "userIds": ["1"], "source": "hr"})], ALLOWED)
+    intake = read_records([_record({"networkId": "12345678", "userIds": ["1"], "source": "hr"})], ALLOWED, QUEUE_ARN)
 
     assert intake.requests == [Request("m1", "12345678", ("1",))]
 
@@ -69,7 +71,7 @@ def test_51_ids_are_rejected_and_50_accepted() -> None:
     ids = [str(1000 + n) for n in range(51)]
 
     assert "userIds: List should have at most 50 items" in _reason({"networkId": "12345678", "userIds": ids})
-    intake = read_records([_record({"networkId": "12345678", "userIds": ids[:50]})], ALLOWED)
+    intake = read_records([_record({"networkId": "12345678", "userIds": ids[:50]})], ALLOWED, QUEUE_ARN)
     assert len(intake.requests[0].user_ids) == 50
 
 
@@ -81,7 +83,7 @@ def test_reason_does_not_echo_the_input() -> None:
 
 def test_record_without_message_id_is_rejected_with_an_empty_identifier() -> None:
     intake = read_records(
-        [{"body": "{}"}, "not a record", {"messageId": "", "body": "{}"}, {"messageId": "m4"}], ALLOWED
+        [{"body": "{}"}, "not a record", {"messageId": "", "body": "{}"}, {"messageId": "m4"}], ALLOWED, QUEUE_ARN
     )
 
     assert intake.requests == []
@@ -100,7 +102,38 @@ def test_one_bad_record_does_not_affect_its_neighbours() -> None:
         _record({"networkId": "87654321", "userIds": ["2"]}, "c"),
     ]
 
-    intake = read_records(records, ALLOWED)
+    intake = read_records(records, ALLOWED, QUEUE_ARN)
 
     assert [r.message_id for r in intake.requests] == ["a", "c"]
     assert [r.message_id for r in intake.rejections] == ["b"]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("arn:aws:sqs:us-east-1:123456789012:someone-else", "eventSourceARN 'arn:aws:sqs:us-east-1:123456789012:some"),
+        ("", "eventSourceARN '' is not"),
+        ("x" * 1000, "eventSourceARN '" + "x" * 256 + "' is not"),
+        (QUEUE_ARN + "\n", "eventSourceARN '" + QUEUE_ARN + "\\n' is not"),
+    ],
+)
+def test_a_record_from_another_queue_or_a_direct_invoke_is_refused_whatever_its_body(source: str, reason: str) -> None:
+    good, bad_body = _record({"networkId": "12345678", "userIds": ["1"]}, "a"), _record("garbage", "b")
+    for record in (good, bad_body):
+        record["eventSourceARN"] = source
+
+    intake = read_records(
+        [good, bad_body, _record({"networkId": "12345678", "userIds": ["2"]}, "c")], ALLOWED, QUEUE_ARN
+    )
+
+    assert [r.message_id for r in intake.requests] == ["c"]
+    assert [r.message_id for r in intake.rejections] == ["a", "b"]
+    assert all(r.reason.startswith(reason) for r in intake.rejections)
+    assert all(r.reason.endswith("(REINVITE_QUEUE_ARN)") for r in intake.rejections)
+
+
+def test_without_reinvite_queue_arn_no_record_is_taken() -> None:
+    intake = read_records([_record({"networkId": "12345678", "userIds": ["1"]})], ALLOWED, "")
+
+    assert intake.requests == []
+    assert intake.rejections[0].reason.startswith("REINVITE_QUEUE_ARN is not set")
