@@ -125,6 +125,13 @@ def start_aws() -> tuple[Any, str, str]:
     return server, queue_url, url
 
 
+def from_our_queue(event: dict[str, Any]) -> dict[str, Any]:
+    """An events/ file's records as the demo's queue delivers them (the function takes records from no other)."""
+    for record in event["Records"]:
+        record["eventSourceARN"] = os.environ["REINVITE_QUEUE_ARN"]
+    return event
+
+
 CAPTURED = io.StringIO()  # the function's stdout; Powertools' Logger keeps the stream it first saw, so it is reused
 
 
@@ -212,7 +219,6 @@ def operate() -> None:
 
 
 def main() -> int:
-    event = json.loads(EVENT.read_text())
     with WickrEmulator() as emulator:
         emulator.load_seed(DEMO_SEED_PATH)
         configure(emulator.url)
@@ -221,12 +227,13 @@ def main() -> int:
             print(f"Wickr emulator on {emulator.url}; SQS and DynamoDB (moto) on {aws_url}")
             print(f"Demo networks: {', '.join(emulator.network_ids())}\n")
 
+            event = from_our_queue(json.loads(EVENT.read_text()))
             print(f"1. An SQS batch: {EVENT.relative_to(ROOT)} ({len(event['Records'])} records)")
             response, output = invoke(event)
             show(output)
             print("  Batch response:", json.dumps(response))
 
-            usernames_event = json.loads(USERNAMES_EVENT.read_text())
+            usernames_event = from_our_queue(json.loads(USERNAMES_EVENT.read_text()))
             print(f"\n1b. Users named by username: {USERNAMES_EVENT.relative_to(ROOT)} (usernames are never logged)")
             response, output = invoke(usernames_event)
             show(output)
