@@ -41,6 +41,7 @@ ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "WickrReinviter",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "REINVITE_QUEUE_ARN": QUEUE_ARN,  # the function takes records from its own queue only
 }
 os.environ.update(ENV)
 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "REINVITE_LEDGER_TABLE", "DRY_RUN"):
@@ -92,7 +93,7 @@ def fresh_container(**env: str) -> Any:
         "REINVITE_QUEUE_URL",
     ):
         os.environ.pop(name, None)
-    os.environ.update({"WICKR_NETWORK_IDS": NETWORK, "REINVITE_QUEUE_ARN": QUEUE_ARN, **env})
+    os.environ.update({"WICKR_NETWORK_IDS": NETWORK, **env})
     wiring.container.cache_clear()
     settings.get_settings.cache_clear()
     wickr_client.cache_clear()
