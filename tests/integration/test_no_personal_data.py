@@ -74,3 +74,21 @@ def test_wickr_text_reaches_neither_traces_nor_logs(emulator: WickrEmulator, tmp
         assert username not in everything
     # The emulator did echo them: the function, not the emulator, kept them out.
     assert any(entry.status >= 400 for entry in emulator.journal)
+
+
+def test_each_wickr_call_is_one_subsegment_of_ours(emulator: WickrEmulator, tmp_path: Path) -> None:
+    """No botocore patch: a second subsegment per call doubled the X-Ray SDK's CPU (bench/README.md, CPU share)."""
+    event = sqs_event(sqs_record({"networkId": DEMO_NETWORK, "userIds": ["1001", "1002", "1003"]}, message_id="m"))
+
+    run = _traced_run(emulator, event, tmp_path)
+
+    subsegments = [
+        sub
+        for entity in map(json.loads, run["entities"])
+        for sub in [entity, *entity.get("subsegments", [])]
+        if entity.get("type") == "subsegment" or sub is not entity
+    ]
+    names = [sub["name"] for sub in subsegments]
+    assert names.count("wickr.GetUser") == emulator.calls("GetUser") == 3
+    assert names.count("wickr.BatchReinviteUser") == emulator.calls("BatchReinviteUser") == 1
+    assert not [sub for sub in subsegments if sub.get("namespace") == "aws"]  # the botocore patch's kind

@@ -19,6 +19,7 @@ from reinviter.adapters.aws import describe
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerDeadline, LedgerUnavailable
 from reinviter.core.model import HashKey
+from reinviter.telemetry import tracing
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -93,7 +94,8 @@ class SecretKey:
         if not deadline.allows(CALL_BUDGET_S):
             raise LedgerDeadline("username hash key: no time left to read it")
         try:
-            answer = self._client().get_secret_value(SecretId=self._secret_id)
+            with tracing.span("secretsmanager.GetSecretValue"):
+                answer = self._client().get_secret_value(SecretId=self._secret_id)
             value, version = answer.get("SecretString", ""), answer.get("VersionId", "")
         except (ClientError, BotoCoreError) as error:
             raise LedgerUnavailable(f"username hash key: {describe(error)}") from error

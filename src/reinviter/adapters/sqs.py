@@ -23,6 +23,7 @@ from reinviter.adapters.aws import describe
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import QueueError
 from reinviter.core.retry import Attempts, Backoff
+from reinviter.telemetry import tracing
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -88,7 +89,8 @@ class ReinviteQueue:
                 {"Id": entry_id, "MessageBody": body} for entry_id, body in pending.items()
             ]
             try:
-                answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+                with tracing.span("sqs.SendMessageBatch", messages=len(entries)):
+                    answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             except (ClientError, BotoCoreError) as error:
                 problem = describe(error)
                 continue

@@ -13,8 +13,10 @@ from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Tracer
 
-# Patches botocore only: every boto3 call gets its own subsegment (the X-Ray SDK records no request bodies).
-_tracer = Tracer(patch_modules=("botocore",))
+# Nothing patched: each AWS call is one subsegment of ours (`span`, in its adapter), annotated with what matters.
+# Patching botocore as well gave every Wickr call a second subsegment, and at Lambda's CPU share the X-Ray SDK's
+# per-subsegment work (serialising, streaming each one over UDP) was a tenth of the batch's CPU (bench/README.md).
+_tracer = Tracer(auto_patch=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 Annotation = str | int | float | bool

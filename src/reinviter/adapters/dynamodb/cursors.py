@@ -13,6 +13,7 @@ from reinviter.adapters.dynamodb.layout import cursor_key
 from reinviter.adapters.dynamodb.requests import number
 from reinviter.core.clock import current_time
 from reinviter.core.errors import LedgerUnavailable
+from reinviter.telemetry import tracing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -67,6 +68,7 @@ class DynamoCursors:
 
 def _translated(step: str, call: Callable[[], T]) -> T:
     try:
-        return call()
+        with tracing.span(f"dynamodb.cursor {step}"):
+            return call()
     except (ClientError, BotoCoreError) as error:
         raise LedgerUnavailable(f"{step}: {describe(error)}") from error

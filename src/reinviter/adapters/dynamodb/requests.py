@@ -19,6 +19,7 @@ from reinviter.adapters.aws import error_code
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerDeadline, LedgerUnavailable
 from reinviter.core.retry import Attempts, Backoff
+from reinviter.telemetry import tracing
 from reinviter.telemetry.logger import logger
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ class DynamoRequests:
                 logger.info("ledger request retried", step=step, attempt=attempt + 1, problem=problem)
             self.calls += 1
             try:
-                return call(**request)
+                with tracing.span(f"dynamodb.{step}", attempt=attempt + 1):
+                    return call(**request)
             except ClientError as error:
                 code = error_code(error) or "ClientError"
                 if code == "TransactionCanceledException":
