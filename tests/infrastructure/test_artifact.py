@@ -21,14 +21,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "build_artifact.py"
 SRC = ROOT / "src"
-# Measured 35.5 MB unzipped (21.1 MB zipped) with boto3/botocore 1.44.5, of which botocore's service models are
-# 23 MB. Lambda allows 250 MB; this budget is here to notice growth, not to meet a limit.
-UNZIPPED_BUDGET = 40 * 1000 * 1000
+# Measured 44.1 MB unzipped with boto3/botocore 1.44.5 (botocore's service models are 23 MB; the byte code compiled
+# for python3.13, 8.6 MB). Lambda allows 250 MB; this budget is here to notice growth, not to meet a limit.
+UNZIPPED_BUDGET = 48 * 1000 * 1000
 EM_AARCH64 = 183  # ELF e_machine for AArch64
 ELF_HEADER = struct.Struct("<4sBB12xH")  # magic, EI_CLASS, EI_DATA, (rest of e_ident, e_type), e_machine
 ELFCLASS64, ELFDATA2LSB = 2, 1
 # The operator's command line and its libraries (reinviter_cli/, Click, rich) live outside CodeUri: never shipped.
-NEVER_SHIPPED = {"tests", "devkit", "wickr_emulator", "__pycache__", "bin", "reinviter_cli", "click", "rich"}
+NEVER_SHIPPED = {"tests", "devkit", "wickr_emulator", "bin", "reinviter_cli", "click", "rich"}
 
 PROBE = """
 import json, sys, sysconfig
@@ -131,7 +131,15 @@ def test_layout(lambda_zip: zipfile.ZipFile):
     assert "reinviter/settings.py" in names
     shipped = [name for name in names if NEVER_SHIPPED & set(name.split("/")[:-1])]
     assert shipped == []
-    assert not [name for name in names if name.endswith((".pyc", ".pyi"))]
+    assert not [name for name in names if name.endswith(".pyi")]
+    # Byte code only as Lambda's python3.13 reads it, beside its source (compiled at build time: the filesystem is
+    # read-only, so without it every cold start compiles every module again).
+    compiled = [name for name in names if name.endswith(".pyc")]
+    assert "reinviter/__pycache__/handler.cpython-313.pyc" in compiled
+    for name in compiled:
+        path = PurePosixPath(name)
+        assert (path.parent.name, path.name.endswith(".cpython-313.pyc")) == ("__pycache__", True), name
+        assert str(path.parent.parent / f"{path.name.split('.')[0]}.py") in names, name
     assert not [name for name in names if name.startswith(("src/", "events/", "scripts/"))]
 
 
@@ -211,6 +219,11 @@ def _installed_path(member: str, stem: str) -> PurePosixPath:
     return PurePosixPath("bin" if kind == "scripts" else "", *rest)
 
 
+def _source_of(compiled: Path) -> Path:
+    """The module a __pycache__/<name>.cpython-313.pyc was compiled from (the build compiles after installing)."""
+    return compiled.parent.parent / f"{compiled.name.split('.')[0]}.py"
+
+
 @pytest.fixture(scope="session")
 def locked_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The lock's wheels for Lambda's platform, downloaded by pip with --require-hashes (a directory of its own)."""
@@ -277,8 +290,11 @@ def test_what_sam_build_deploys_is_the_locked_wheels_file_for_file(sam_built: Pa
                 accounted.add(path)
         accounted |= {dist_info / name for name in WRITTEN_BY_PIP if (dist_info / name).exists()}
     assert installed == set(locked)  # every locked package, and nothing else
-    ours = {path for path in (sam_built / "reinviter").rglob("*") if path.is_file()}
-    unaccounted = {path for path in sam_built.rglob("*") if path.is_file()} - accounted - ours
+    ours = {path for path in (sam_built / "reinviter").rglob("*") if path.is_file() and path.suffix != ".pyc"}
+    compiled = {
+        path for path in sam_built.rglob("__pycache__/*.cpython-313.pyc") if _source_of(path) in accounted | ours
+    }
+    unaccounted = {path for path in sam_built.rglob("*") if path.is_file()} - accounted - ours - compiled
     assert unaccounted == set()
     assert sorted(p.relative_to(sam_built / "reinviter") for p in ours) == sorted(
         p.relative_to(SRC / "reinviter")
