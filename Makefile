@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 # Python 3.13 (the Lambda runtime) where pyenv has it, else the machine's python3.
 PYTHON := $(shell PYENV_VERSION=3.13.0 python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
 
-.PHONY: demo test lint typecheck template validate checkov unit integration bench build clean dev lock lock-tools
+.PHONY: demo test lint typecheck template validate checkov unit integration bench bench-lambda build clean dev lock \
+	lock-tools
 
 # pip itself pinned; the function's packages from the hash-locked src/requirements.txt (every package of the closure,
 # hashed: pip refuses anything else), then the development tools under their constraints.
@@ -101,6 +102,12 @@ format: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.cpu_share
+
+# The handler and the naive loop at Lambda's CPU share (MemorySize / 1769 of a core, a cgroup v1 CPU quota): the
+# template's 256 MB only, once; `make bench` measures every size.
+bench-lambda: $(BIN)/.installed
+	BENCH_SHARE_SIZES=256 BENCH_SHARE_REPEATS=1 $(BIN)/python -m bench.cpu_share
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

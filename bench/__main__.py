@@ -53,6 +53,7 @@ from botocore.config import Config  # noqa: E402
 
 from bench.moto_process import moto_process  # noqa: E402
 from devkit.ledger_table import create_ledger_table  # noqa: E402
+from devkit.records import sqs_event  # noqa: E402
 from wickr_emulator import SeedUser, WickrEmulator  # noqa: E402
 
 _ids = count(3_000_000)
@@ -114,27 +115,7 @@ def new_named_users(emu: WickrEmulator, n: int) -> list[tuple[str, str]]:
 
 
 def event_for(messages: list[list[str]], field: str = "userIds") -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "AQEB" + uuid.uuid4().hex,
-                "body": json.dumps({"networkId": NETWORK, field: ids}),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1763884801731",
-                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                    "ApproximateFirstReceiveTimestamp": "1763884801740",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "0" * 32,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": QUEUE_ARN,
-                "awsRegion": "us-east-1",
-            }
-            for ids in messages
-        ]
-    }
+    return sqs_event(NETWORK, messages, QUEUE_ARN, field)
 
 
 def raw_client() -> Any:
