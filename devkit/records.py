@@ -1,4 +1,4 @@
-"""What Lambda's SQS poller hands the function, built for the bench (stdlib only: a cold-start probe imports it)."""
+"""What Lambda's SQS poller hands the function (stdlib only: the bench's cold-start probe imports it, and tests)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,27 @@ import uuid
 from typing import Any
 
 
-def sqs_event(network_id: str, messages: list[list[str]], queue_arn: str, field: str = "userIds") -> dict[str, Any]:
-    """One record per message (first delivery), each from `queue_arn`, naming its users by `field`."""
+def sqs_record(body: str, message_id: str | None, queue_arn: str) -> dict[str, Any]:
+    """One record of a first delivery from `queue_arn`, around a raw body."""
     return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "AQEB" + uuid.uuid4().hex,
-                "body": json.dumps({"networkId": network_id, field: users}),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1763884801731",
-                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                    "ApproximateFirstReceiveTimestamp": "1763884801740",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "0" * 32,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for users in messages
-        ]
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": "AQEB" + uuid.uuid4().hex,
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1763884801731",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1763884801740",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "0" * 32,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "us-east-1",
     }
+
+
+def sqs_event(network_id: str, messages: list[list[str]], queue_arn: str, field: str = "userIds") -> dict[str, Any]:
+    """One record per message, each naming its users by `field`."""
+    records = [sqs_record(json.dumps({"networkId": network_id, field: users}), None, queue_arn) for users in messages]
+    return {"Records": records}

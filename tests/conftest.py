@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from devkit import records
 from wickr_emulator import DEMO_SEED_PATH, WickrEmulator
 
 # Powertools' Logger and Metrics singletons read these when `reinviter.telemetry` is first imported, which may be
@@ -93,23 +94,8 @@ def lambda_context() -> FakeLambdaContext:
 
 
 def sqs_record(body: dict[str, Any] | str, message_id: str | None = None) -> dict[str, Any]:
-    """One Lambda SQS record around a body (a dict is sent as JSON, a string as it is)."""
-    return {
-        "messageId": message_id or str(uuid.uuid4()),
-        "receiptHandle": "AQEB" + uuid.uuid4().hex,
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "1763884801731",
-            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-            "ApproximateFirstReceiveTimestamp": "1763884801740",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "0" * 32,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": QUEUE_ARN,
-        "awsRegion": "us-east-1",
-    }
+    """One Lambda SQS record around a body (a dict is sent as JSON, a string as it is), from the function's queue."""
+    return records.sqs_record(body if isinstance(body, str) else json.dumps(body), message_id, QUEUE_ARN)
 
 
 def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:
