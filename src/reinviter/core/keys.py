@@ -16,12 +16,11 @@ from collections.abc import Iterable
 
 SEAL_LABEL = b"wickr-reinviter/listing-seal/v2"
 USERNAME_LABEL = b"wickr-reinviter/username-cache/v2"
-SUBKEY_BYTES = 32  # one SHA-256 block: HKDF's expand needs a single round
 _NO_SALT = bytes(hashlib.sha256().digest_size)  # RFC 5869: absent salt is HashLen zero bytes
 
 
 def subkey(secret: bytes, label: bytes) -> bytes:
-    """HKDF-SHA256(secret, salt=none, info=label), 32 bytes: a key for the one use `label` names."""
+    """HKDF-SHA256(secret, salt=none, info=label), 32 bytes (one block: a single expand round), for `label`'s use."""
     pseudo_random_key = hmac.new(_NO_SALT, secret, hashlib.sha256).digest()  # extract
     return hmac.new(pseudo_random_key, label + b"\x01", hashlib.sha256).digest()  # expand, one block
 
