@@ -51,8 +51,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 import boto3  # noqa: E402 - the environment above must precede every AWS import
 from botocore.config import Config  # noqa: E402
 
-from bench.moto_process import moto_process  # noqa: E402
 from devkit.ledger_table import create_ledger_table  # noqa: E402
+from devkit.moto_process import moto_process  # noqa: E402
 from devkit.records import sqs_event  # noqa: E402
 from wickr_emulator import SeedUser, WickrEmulator  # noqa: E402
 

@@ -303,7 +303,7 @@ def main() -> None:
         print(json.dumps(worker(sys.argv[1], json.loads(sys.argv[2]))), flush=True)
         return
     from bench.__main__ import LATENCY_MS, NETWORK, OUT, log  # noqa: PLC0415 - sets the bench's environment
-    from bench.moto_process import moto_process  # noqa: PLC0415
+    from devkit.moto_process import moto_process  # noqa: PLC0415
     from wickr_emulator import WickrEmulator  # noqa: PLC0415
 
     rows = []

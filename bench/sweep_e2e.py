@@ -256,7 +256,7 @@ def run(size: int, ledger: str, moto_url: str, *, freshness_s: float = 900.0) ->
 def main() -> None:
     import logging  # noqa: PLC0415
 
-    from bench.moto_process import moto_process  # noqa: PLC0415
+    from devkit.moto_process import moto_process  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     rows = []

@@ -10,14 +10,18 @@ import boto3
 import pytest
 
 from devkit.ledger_table import create_ledger_table
-from devkit.moto_peer import serial_moto_server
+from devkit.moto_process import moto_process
 from tests.conftest import FakeLambdaContext, failed_ids, sqs_event, sqs_record
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """One moto server for the session (serialized, see tests/moto_peer.py); each test gets its own queue and table."""
-    with serial_moto_server() as url:
+    """One moto server for the session, each test its own queue and table (serialized: see devkit/moto_peer.py).
+
+    In a process of its own: moto spends up to a second of CPU on a 50-update transaction; sharing our interpreter's
+    lock, on a loaded 2-core machine, that took longer than the ledger's 2 s read timeout three times in a row.
+    """
+    with moto_process() as url:
         yield url
 
 

@@ -1,6 +1,6 @@
 """moto's server in a process of its own, so its CPU neither counts as ours nor holds our interpreter's lock.
 
-`python -m bench.moto_process` prints the URL on its first line and serves until its standard input closes.
+`python -m devkit.moto_process` prints the URL on its first line and serves until its standard input closes.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     sys.path[:0] = [str(ROOT)]
-    import logging  # noqa: PLC0415
+    import logging
 
-    from devkit.moto_peer import serial_moto_server  # noqa: PLC0415 - after the path is set
+    from devkit.moto_peer import serial_moto_server  # after the path is set
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line a request otherwise
     with serial_moto_server() as url:
@@ -30,7 +30,7 @@ def main() -> None:
 def moto_process() -> Iterator[str]:
     """Start the server process; yields its URL."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.moto_process"],
+        [sys.executable, "-m", "devkit.moto_process"],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
