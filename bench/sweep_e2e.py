@@ -87,6 +87,11 @@ class CountingLedger:
         self._transaction(chunk)
         self.inner.release(chunk, deadline)
 
+    def record_join(self, key: Any, seen: Any, deadline: Any) -> bool:
+        self.requests["UpdateItem"] += 1
+        self.write_units += 1
+        return bool(self.inner.record_join(key, seen, deadline))
+
 
 class Requests:
     """Counts the requests of the default session's clients (the function's) by service and operation."""

@@ -51,9 +51,10 @@ class InMemoryLedger:
             rested = (
                 record is None
                 or record.last_reinvited_at is None
-                or (record.last_reinvited_at <= now - self.policy.cooldown_s)
+                or (record.last_reinvited_at <= now - self.policy.wait_after(record.attempts))
             )
-            if not (unclaimed and same_attempts and rested):
+            joined = record is not None and record.joined_at is not None
+            if not (unclaimed and same_attempts and rested) or joined:
                 refused[key] = record
         if refused:
             self._after(fault)
@@ -104,7 +105,8 @@ class InMemoryLedger:
         for key in chunk.users():
             unclaimed = replace(self.records[key], claim_token=None, claim_members=(), claim_expires_at=0.0)
             if key in counts:
-                unclaimed = replace(unclaimed, attempts=counts[key], last_reinvited_at=now)
+                first = unclaimed.first_reinvited_at if unclaimed.first_reinvited_at is not None else now
+                unclaimed = replace(unclaimed, attempts=counts[key], last_reinvited_at=now, first_reinvited_at=first)
             self.records[key] = unclaimed
         self.given_up.update(reached)
         self.given_up -= set(counts) - set(reached)
@@ -117,6 +119,17 @@ class InMemoryLedger:
             for key in chunk.users():
                 self.records[key] = replace(self.records[key], claim_token=None, claim_members=(), claim_expires_at=0.0)
         self._after(fault)
+
+    def record_join(self, key: UserKey, seen: LedgerRecord, deadline: Deadline) -> bool:
+        fault = self._before("join")
+        record = self.records.get(key)
+        if record is None or record.attempts != seen.attempts or record.claim_token or record.joined_at is not None:
+            self._after(fault)  # a lost answer of a refused write: the caller sees an error, as it would
+            return False
+        self.records[key] = replace(record, joined_at=self.clock())
+        self.given_up.discard(key)
+        self._after(fault)
+        return True
 
     def _token(self, key: UserKey) -> str | None:
         record = self.records.get(key)
@@ -176,11 +189,15 @@ class FakeWickr:
         successful = set()
         for user_id in user_ids:
             key = UserKey(network_id, user_id)
-            if key in self.failing_users:
+            if key in self.failing_users or self.states.get(key, UserState.PENDING) is not UserState.PENDING:
                 continue
             successful.add(user_id)
             self.sent.setdefault(key, []).append(self.clock())
-        failed = {user_id: "injected failure" for user_id in user_ids if user_id not in successful}
+        failed = {
+            user_id: "injected failure" if UserKey(network_id, user_id) in self.failing_users else "not pending"
+            for user_id in user_ids
+            if user_id not in successful
+        }
         receipt = ReinviteReceipt(frozenset(successful), failed)
         self.answers[client_token] = receipt
         return receipt

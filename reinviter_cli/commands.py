@@ -54,9 +54,11 @@ def status(where: Target, network: str, user: str, *, show_names: bool) -> None:
         rows.add_row("  attempts", f"{record.attempts} of {policy.max_attempts}")
         last = record.last_reinvited_at
         rows.add_row("  last reinvite", when(last) + (f" ({relative(last, now)})" if last is not None else ""))
-        if last is not None and policy.cooldown_s:
-            end = last + policy.cooldown_s
-            rows.add_row("  cooldown ends", f"{when(end)} ({relative(end, now)})")
+        if last is not None and policy.wait_after(record.attempts):
+            end = last + policy.wait_after(record.attempts)
+            rows.add_row("  next due", f"{when(end)} ({relative(end, now)})")
+        if record.joined_at is not None:
+            rows.add_row("  joined", f"{when(record.joined_at)} ({relative(record.joined_at, now)})")
         rows.add_row(
             "  claim", _claim_text(record.claim_token, record.claim_expires_at, len(record.claim_members), now)
         )

@@ -94,7 +94,8 @@ class FunctionConfig:
         """With the operator's --cooldown-hours / --max-attempts, if given."""
         if cooldown_hours is None and max_attempts is None:
             return self
-        policy = Policy(
+        policy = replace(
+            self.policy,
             cooldown_s=self.policy.cooldown_s if cooldown_hours is None else cooldown_hours * 3600.0,
             max_attempts=self.policy.max_attempts if max_attempts is None else max_attempts,
         )

@@ -8,10 +8,12 @@ from reinviter.core.policy import Decision, LedgerRecord, Policy, Status
 from reinviter_cli.render import relative, when
 
 
-def next_request(
+def next_request(  # noqa: PLR0911 - one answer per status
     decision: Decision, record: LedgerRecord | None, user: WickrUser | None, policy: Policy, now: float
 ) -> str:
     """One line: the action and why, in the function's order (the ledger first, then GetUser's answer)."""
+    if decision.status is Status.JOINED and record is not None and record.joined_at is not None:
+        return f"skip: joined {when(record.joined_at)} after {record.attempts} reinvites; never reinvited again"
     if decision.status is Status.COOLDOWN and decision.until is not None:
         return f"skip: in cooldown until {when(decision.until)} ({relative(decision.until, now)})"
     if decision.status is Status.GIVEN_UP:
@@ -38,5 +40,8 @@ def next_request(
 
 
 def policy_text(policy: Policy) -> str:
-    """`24 h cooldown, 5 attempts`."""
+    """`24 h cooldown, 5 attempts`, or `reminders after 24, 72, 168 h, 5 attempts`."""
+    if policy.schedule_s:
+        steps = ", ".join(f"{wait / 3600:g}" for wait in policy.schedule_s)
+        return f"reminders after {steps} h, {policy.max_attempts} attempts"
     return f"{policy.cooldown_s / 3600:g} h cooldown, {policy.max_attempts} attempts"

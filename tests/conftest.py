@@ -112,17 +112,27 @@ def failed_ids(response: dict[str, Any]) -> set[str]:
 
 
 def emitted_metrics(captured: str) -> dict[str, float]:
-    """Sum every EMF blob printed to stdout into {metric name: value}."""
-    totals: dict[str, float] = {}
+    """Sum the service-wide EMF blobs printed to stdout (dimension `service` alone) into {metric name: value}."""
+    return {name: value for (network, name), value in _emitted(captured).items() if network is None}
+
+
+def network_metrics(captured: str) -> dict[tuple[str, str], float]:
+    """Sum the per-network EMF blobs (dimensions `service` and `network_id`) into {(network id, metric name): value}."""
+    return {(network, name): value for (network, name), value in _emitted(captured).items() if network is not None}
+
+
+def _emitted(captured: str) -> dict[tuple[str | None, str], float]:
+    totals: dict[tuple[str | None, str], float] = {}
     for line in captured.splitlines():
         if not line.startswith("{") or "_aws" not in line:
             continue
         blob = json.loads(line)
         for directive in blob["_aws"]["CloudWatchMetrics"]:
+            network = blob.get("network_id") if "network_id" in directive["Dimensions"][0] else None
             for metric in directive["Metrics"]:
                 value = blob[metric["Name"]]
                 values = value if isinstance(value, list) else [value]
-                totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
+                totals[network, metric["Name"]] = totals.get((network, metric["Name"]), 0) + sum(values)
     return totals
 
 

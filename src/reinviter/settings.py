@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -49,6 +50,8 @@ class Settings(BaseModel):
     ledger_table: Annotated[str, Field(alias="REINVITE_LEDGER_TABLE")] = ""
     cooldown_hours: Annotated[float, Field(alias="REINVITE_COOLDOWN_HOURS", ge=0)] = 24.0
     max_reinvites: Annotated[int, Field(alias="REINVITE_MAX_ATTEMPTS", ge=1)] = 5
+    # The wait before the 2nd, 3rd, ... reinvite, e.g. "24,72,168" (the last repeats); empty: the cooldown each time.
+    schedule_hours: Annotated[tuple[float, ...], Field(alias="REINVITE_SCHEDULE_HOURS")] = ()
     sweep_only_expired: Annotated[bool, Field(alias="SWEEP_ONLY_EXPIRED")] = False
     # A swept user whose signed listing is younger than this needs no GetUser (0: every user is checked).
     sweep_freshness_s: Annotated[float, Field(alias="SWEEP_FRESHNESS_SECONDS", ge=0, le=86_400)] = 900.0
@@ -65,6 +68,20 @@ class Settings(BaseModel):
     @classmethod
     def _parse_network_ids(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("schedule_hours", mode="before")
+    @classmethod
+    def _parse_schedule(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() and any(not part.strip() for part in value.split(",")):
+            raise ValueError("an empty entry: hours separated by commas, e.g. 24,72,168")
+        return _split_csv(value)
+
+    @field_validator("schedule_hours")
+    @classmethod
+    def _check_schedule(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not math.isfinite(hours) or hours < 0 for hours in value):
+            raise ValueError("every wait must be a finite number of hours, 0 or more")
+        return value
 
     @field_validator("network_ids")
     @classmethod
@@ -101,7 +118,8 @@ class Settings(BaseModel):
     @property
     def policy(self) -> Policy:
         """The ledger's rules."""
-        return Policy(cooldown_s=self.cooldown_seconds, max_attempts=self.max_reinvites)
+        schedule = tuple(hours * 3600.0 for hours in self.schedule_hours)
+        return Policy(cooldown_s=self.cooldown_seconds, max_attempts=self.max_reinvites, schedule_s=schedule)
 
     @property
     def username_cache(self) -> bool:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
-from reinviter.core.metric_names import Metric, NetworkMetric
+from reinviter.core.metric_names import JoinSample, Metric, NetworkMetric
 from reinviter.settings import Settings, environment_variables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -518,7 +518,7 @@ def test_dashboard_is_valid_json_and_graphs_every_metric(template, resources):
     for row in rows:
         if row[0] == namespace:
             assert row[2:4] == ["service", service], row
-    assert custom == {metric.value for metric in Metric}
+    assert custom == {metric.value for metric in Metric} | {sample.value for sample in JoinSample}
     dimensions = {row[3] for row in rows if row[0] in {"AWS/SQS", "AWS/Lambda"}}
     assert dimensions == {
         ATTRIBUTES["ReinviteQueue.QueueName"],

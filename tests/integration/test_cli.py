@@ -70,7 +70,7 @@ def test_status_of_a_reinvited_user_shows_the_ledger_wickr_and_the_next_step_wit
     assert result.exit_code == 0, result.output
     out = result.output
     assert "attempts 1 of 5" in _flat(out)
-    assert "cooldown ends" in out
+    assert "next due" in out
     assert "pending" in out
     assert "skip: in cooldown until" in out
     assert _names_in(out) == []

@@ -124,3 +124,40 @@ def test_release_frees_only_the_calls_own_claim(ledger: tuple[Ledger, Clock]) ->
 
     assert _status(store, clock, A) is Status.ELIGIBLE
     assert store.claim(_chunk("t3", A, C), {}, NEVER) == {}
+
+
+def test_a_join_is_written_once_keeps_the_first_reinvite_and_refuses_every_later_claim(
+    ledger: tuple[Ledger, Clock],
+) -> None:
+    store, clock = ledger
+    store.claim(_chunk("t1", A), {}, NEVER)
+    store.settle(_chunk("t1", A), _ok(A), {}, NEVER)
+    first = clock.now
+    clock.now += 2 * POLICY.cooldown_s
+    seen = store.read([A], NEVER)[A]
+    store.claim(_chunk("t2", A), {A: seen}, NEVER)
+    store.settle(_chunk("t2", A), _ok(A), {A: 1}, NEVER)
+    record = store.read([A], NEVER)[A]
+    assert (record.first_reinvited_at, record.last_reinvited_at) == (first, clock.now)
+    clock.now += 2 * POLICY.cooldown_s
+
+    assert store.record_join(A, record, NEVER) is True
+    assert store.record_join(A, record, NEVER) is False  # a second observer of the same join counts nothing
+
+    joined = store.read([A], NEVER)[A]
+    assert joined.joined_at == clock.now
+    assert _status(store, clock, A) is Status.JOINED
+    clock.now += 10 * POLICY.cooldown_s
+    assert store.claim(_chunk("t3", A), {A: joined}, NEVER) == {A: joined}  # never reinvited again
+
+
+def test_a_join_is_refused_when_the_record_moved_since_it_was_read(ledger: tuple[Ledger, Clock]) -> None:
+    store, clock = ledger
+    store.claim(_chunk("t1", A), {}, NEVER)
+    store.settle(_chunk("t1", A), _ok(A), {}, NEVER)
+    seen = store.read([A], NEVER)[A]
+    clock.now += 2 * POLICY.cooldown_s
+    store.claim(_chunk("t2", A), {A: seen}, NEVER)  # another invocation claimed the user meanwhile
+
+    assert store.record_join(A, seen, NEVER) is False
+    assert store.read([A], NEVER)[A].joined_at is None

@@ -16,7 +16,15 @@ import boto3
 import pytest
 
 from devkit.wickr_proxy import WickrFaults, wickr_proxy
-from tests.conftest import DEMO_NETWORK, FakeLambdaContext, emitted_metrics, failed_ids, sqs_event, sqs_record
+from tests.conftest import (
+    DEMO_NETWORK,
+    FakeLambdaContext,
+    emitted_metrics,
+    failed_ids,
+    network_metrics,
+    sqs_event,
+    sqs_record,
+)
 from tests.integration.conftest import receive_all, table_items
 from wickr_emulator import SeedUser, WickrEmulator
 
@@ -239,9 +247,9 @@ def test_a_sweep_whose_queue_never_answers_returns_its_summary_and_metrics(
     assert (network["finished"], network["usersEnqueued"]) == (False, 0)
     assert network["error"].startswith("SendMessageBatch:")
     assert f"sweep#{DEMO_NETWORK}" not in table_items(dynamodb, ledger_table)  # the cursor never moved past page 1
-    metrics = emitted_metrics(capsys.readouterr().out)
-    assert metrics["UsersEnqueued"] == 0
-    assert "PendingUsers" in metrics
+    captured = capsys.readouterr().out
+    assert emitted_metrics(captured)["UsersEnqueued"] == 0
+    assert (DEMO_NETWORK, "PendingUsers") in network_metrics(captured)
     # Our rounds are the only retries (no SDK retries under them), and none started past the deadline.
     assert 1 <= len(hung_sqs) <= SEND_ROUNDS
 

@@ -9,6 +9,9 @@ done, without faults: every message completes and every user was invited, so not
 Messages name users by id or by username (resolved as ListUsers answers, so those users need no GetUser): a user named
 both ways, in one message or by two invocations at once, is one user under the same invariants. (Seeded check: a
 resolve stage that took ListUsers' "pending" for "active" is caught as "reported done, never invited".)
+Users accept their invitation at any step (GetUser and ListUsers say active from then on; Wickr refuses to reinvite
+them): a join is recorded only for a user who accepted, never while a claim is held, counted at most once, and its
+reinvites are the invitations Wickr sent; no reinvite names a user recorded as joined.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class Invocation:
     )  # called, unanswered
     ledger: list[tuple[str, ReinviteCall, Any]] = field(
         default_factory=list
-    )  # writes asked for: claim, settle, release
+    )  # writes asked for: claim, settle, release, join (its detail: the user and the record the check read)
     flushed: bool = False
 
     def idle(self) -> bool:
@@ -89,6 +92,8 @@ class CoreModel(RuleBasedStateMachine):
         self.messages: list[Message] = []
         self.invocations: dict[int, Invocation] = {}
         self.started = 0
+        self.accepted: dict[UserKey, float] = {}  # users who accepted their invitation, and when
+        self.joins_counted: dict[UserKey, int] = {}
 
     def clock(self) -> float:
         return self.now
@@ -126,6 +131,13 @@ class CoreModel(RuleBasedStateMachine):
     def time_passes(self, seconds: float) -> None:
         self.now += seconds
 
+    @rule(user=st.sampled_from(USERS))
+    def a_user_accepts(self, user: str) -> None:
+        """The user joins: GetUser and ListUsers say active from now on, and Wickr refuses to reinvite them."""
+        key = UserKey(NETWORK, user)
+        self.accepted.setdefault(key, self.now)
+        self.wickr.states[key] = UserState.ACTIVE
+
     @rule(user=st.sampled_from(USERS), failing=st.booleans())
     def wickr_fails_a_user_or_stops(self, user: str, failing: bool) -> None:
         key = UserKey(NETWORK, user)
@@ -146,16 +158,25 @@ class CoreModel(RuleBasedStateMachine):
         inv = Invocation(run, batch, [key for key in checks if key not in run.known], ready=replays)
         for key in checks:
             if key in run.known:  # ListUsers said: claimed at once, as the service does
-                inv.ledger += [("claim", chunk, None) for chunk in run.checked(key, run.known[key])]
+                self.ask_ledger(inv, run.checked(key, run.known[key]))
         self.invocations[self.started] = inv
         self.started += 1
 
     def new_run(self, batch: list[Message]) -> BatchRun:
         requests = [request_of(message) for message in batch]
         directory = Resolutions(
-            {name_key(NETWORK, USERNAMES[uid]): Found(uid, UserState.PENDING) for m in batch for uid in m.by_name}
+            {name_key(NETWORK, USERNAMES[uid]): Found(uid, self.state(uid)) for m in batch for uid in m.by_name}
         )
         return BatchRun(requests, self.policy, self.clock, use_ledger=True, directory=directory)
+
+    def state(self, user_id: str) -> UserState:
+        return self.wickr.user_state(NETWORK, user_id, NEVER)
+
+    @staticmethod
+    def ask_ledger(inv: Invocation, claims: list[ReinviteCall]) -> None:
+        """The writes a check leads to, as the scheduler asks for them: the joins it saw, the calls to claim."""
+        inv.ledger += [("join", None, seen) for seen in inv.run.joins.take()]
+        inv.ledger += [("claim", chunk, None) for chunk in claims]
 
     def admit(self, run: BatchRun) -> tuple[list[UserKey], list[ReinviteCall]]:
         """The scheduler's read stage, as it runs it: records, then each stale claim's members and its take-over."""
@@ -221,10 +242,10 @@ class CoreModel(RuleBasedStateMachine):
         answered = data.draw(st.sampled_from([True, True, False]))
         key = inv.checks.pop(data.draw(st.integers(0, len(inv.checks) - 1)))
         if answered:
-            claims = inv.run.checked(key, UserState.PENDING)
+            claims = inv.run.checked(key, self.state(key.user_id))
         else:
             claims = inv.run.check_failed(key, retryable(500, maybe_sent=False))
-        inv.ledger += [("claim", chunk, None) for chunk in claims]
+        self.ask_ledger(inv, claims)
 
     @precondition(lambda self: self.any_inv(lambda inv: not inv.checks and not inv.flushed))
     @rule(data=st.data())
@@ -249,6 +270,8 @@ class CoreModel(RuleBasedStateMachine):
                 answer: Any = self.ledger.claim(chunk, inv.run.seen(chunk), NEVER)
             elif step == "settle":
                 answer = self.ledger.settle(chunk, detail[0], detail[1], NEVER)
+            elif step == "join":
+                answer = self.ledger.record_join(detail[0], detail[1], NEVER)
             else:
                 self.ledger.release(chunk, NEVER)
                 answer = None
@@ -260,6 +283,8 @@ class CoreModel(RuleBasedStateMachine):
             inv.ledger += [("claim", claimed.claim_instead, None)] if claimed.claim_instead is not None else []
         elif step == "settle":
             inv.run.settled(chunk, answer)
+        elif step == "join":
+            inv.run.joins.recorded(detail[0], detail[1], answer)
         # a release's answer changes nothing in the run (a failed one only delays the users until the lease ends)
 
     @precondition(lambda self: self.any_inv(lambda inv: bool(inv.ready)))
@@ -270,6 +295,8 @@ class CoreModel(RuleBasedStateMachine):
     def call_wickr(self, inv: Invocation, data: st.DataObject) -> None:
         outcome = data.draw(st.sampled_from(["refused", "answered", "answered", "answer lost", "answer garbled"]))
         chunk = inv.ready.pop(data.draw(st.integers(0, len(inv.ready) - 1)))
+        joined = [key for key in chunk.users() if (r := self.ledger.records.get(key)) and r.joined_at is not None]
+        assert not joined, f"a reinvite names users already joined: {joined}"
         if outcome == "refused":  # a 429 after every retry: never reached Wickr
             inv.in_flight.append((chunk, retryable(429, maybe_sent=False)))
             return
@@ -314,16 +341,34 @@ class CoreModel(RuleBasedStateMachine):
         self.report(self.invocations.pop(number))
 
     def report(self, inv: Invocation) -> None:
-        failed = set(inv.run.outcomes.finish(inv.run.requests, inv.run.directory).failed_message_ids)
+        report = inv.run.outcomes.finish(inv.run.requests, inv.run.directory)
+        for join in report.joins:
+            self.joins_counted[join.key] = self.joins_counted.get(join.key, 0) + 1
+            assert join.reinvites == len(self.wickr.sent.get(join.key, [])), join
+        failed = set(report.failed_message_ids)
         for message in inv.messages:
             message.in_flight = False
             if message.message_id in failed:
                 continue
             message.done = True
-            never_invited = [uid for uid in message.user_ids if not self.wickr.sent.get(UserKey(NETWORK, uid))]
+            never_invited = [uid for uid in message.user_ids if not self.invited_or_accepted(uid)]
             assert not never_invited, f"{message.message_id} reported done, never invited: {never_invited}"
 
+    def invited_or_accepted(self, user_id: str) -> bool:
+        key = UserKey(NETWORK, user_id)
+        return bool(self.wickr.sent.get(key)) or key in self.accepted
+
     # -- invariants ---------------------------------------------------------------------------------------------
+    @invariant()
+    def a_join_is_true_counted_at_most_once_and_never_claimed(self) -> None:
+        for key, record in self.ledger.records.items():
+            if record.joined_at is not None:
+                assert key in self.accepted, key  # never a false join
+                assert record.joined_at >= self.accepted[key], key
+                assert record.claim_token is None, key
+        assert all(count == 1 for count in self.joins_counted.values()), self.joins_counted
+        assert set(self.joins_counted) <= {k for k, r in self.ledger.records.items() if r.joined_at is not None}
+
     @invariant()
     def nobody_invited_twice_inside_the_cooldown(self) -> None:
         for key, times in self.wickr.sent.items():
@@ -348,7 +393,7 @@ class CoreModel(RuleBasedStateMachine):
                 self.sqs_delivers_alone(message)
         assert [m.message_id for m in self.messages if not m.done] == []
         named = {uid for message in self.messages for uid in message.user_ids}
-        assert all(self.wickr.sent.get(UserKey(NETWORK, uid)) for uid in named)
+        assert all(self.invited_or_accepted(uid) for uid in named)
         self.nobody_invited_twice_inside_the_cooldown()
         logger.setLevel("INFO")
 
@@ -359,7 +404,7 @@ class CoreModel(RuleBasedStateMachine):
         while not inv.idle():
             if inv.checks:
                 key = inv.checks.pop()
-                inv.ledger += [("claim", chunk, None) for chunk in inv.run.checked(key, UserState.PENDING)]
+                self.ask_ledger(inv, inv.run.checked(key, self.state(key.user_id)))
             elif not inv.flushed:
                 self.flush(inv)
             elif inv.ledger:
@@ -454,3 +499,30 @@ def test_a_lost_settle_is_replayed_and_counted_once() -> None:
         ("run", (1, None, "completes", "answered", 0, 0, 0, None)),  # replayed: Wickr answers from memory
     )
     assert model.ledger.records[UserKey(NETWORK, "1001")].attempts == 1
+
+
+def test_two_invocations_that_see_the_same_join_count_it_once() -> None:
+    """Both read the record before either wrote the join: the ledger's condition lets one count it."""
+    model = CoreModel()
+    model.onboarding_sends_a_message(["1001"])
+    first = model.messages[0]
+    model.an_invocation_runs_through(Script([first], None, "completes", True, 0, 0, None, "answered", 0, 0, 0, None))
+    model.time_passes(COOLDOWN_S + 1)
+    model.a_user_accepts("1001")
+    model.onboarding_sends_a_message(["1001"])
+    model.onboarding_sends_a_message(["1001"])
+    model.sqs_delivers_a_batch(Script([model.messages[1]], None))  # type: ignore[arg-type]
+    model.sqs_delivers_a_batch(Script([model.messages[2]], None))  # type: ignore[arg-type]
+    invocations = [model.invocations[1], model.invocations[2]]
+    for inv in invocations:
+        model.answer_check(inv, Script(True, 0))  # type: ignore[arg-type]
+    for inv in invocations:
+        assert [step for step, _, _ in inv.ledger] == ["join"]
+        model.answer_ledger(inv, Script(0, None))  # type: ignore[arg-type]
+    for number in (1, 2):
+        model.flush(model.invocations[number])
+        model.report(model.invocations.pop(number))
+
+    assert model.joins_counted == {UserKey(NETWORK, "1001"): 1}
+    model.a_join_is_true_counted_at_most_once_and_never_claimed()
+    model.teardown()

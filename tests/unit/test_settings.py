@@ -46,6 +46,10 @@ def test_dry_run(value: str, expected: bool) -> None:
         ({**BASE, "WICKR_MAX_REQUESTS_PER_SECOND": "-1"}, "WICKR_MAX_REQUESTS_PER_SECOND"),
         ({**BASE, "DEADLINE_MARGIN_MS": "-1"}, "DEADLINE_MARGIN_MS"),
         ({**BASE, "DEADLINE_MARGIN_MS": "soon"}, "DEADLINE_MARGIN_MS"),
+        ({**BASE, "REINVITE_SCHEDULE_HOURS": "24,,72"}, "REINVITE_SCHEDULE_HOURS"),
+        ({**BASE, "REINVITE_SCHEDULE_HOURS": "24,-1"}, "REINVITE_SCHEDULE_HOURS"),
+        ({**BASE, "REINVITE_SCHEDULE_HOURS": "24,a week"}, "REINVITE_SCHEDULE_HOURS"),
+        ({**BASE, "REINVITE_SCHEDULE_HOURS": "nan"}, "REINVITE_SCHEDULE_HOURS"),
     ],
 )
 def test_invalid_values_name_their_variable(environ: dict[str, str], variable: str) -> None:
@@ -63,3 +67,16 @@ def test_environment_variables_are_the_aliases() -> None:
 
     assert {"WICKR_NETWORK_IDS", "DRY_RUN", "WICKR_MAX_CONCURRENCY", "DEADLINE_MARGIN_MS"} <= names
     assert all(name.isupper() for name in names)
+
+
+def test_the_reminder_schedule_is_the_wait_before_each_next_reinvite_the_last_repeating() -> None:
+    policy = Settings.from_environ({**BASE, "REINVITE_SCHEDULE_HOURS": " 24, 72,168 "}).policy
+
+    assert [policy.wait_after(attempts) / 3600 for attempts in (1, 2, 3, 4, 9)] == [24, 72, 168, 168, 168]
+
+
+def test_no_schedule_keeps_the_cooldown_before_every_reinvite() -> None:
+    policy = Settings.from_environ({**BASE, "REINVITE_SCHEDULE_HOURS": "", "REINVITE_COOLDOWN_HOURS": "12"}).policy
+
+    assert policy.schedule_s == ()
+    assert [policy.wait_after(attempts) / 3600 for attempts in (1, 2, 5)] == [12, 12, 12]

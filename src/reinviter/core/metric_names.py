@@ -20,10 +20,20 @@ class Metric(enum.StrEnum):
     NETWORKS_NOT_FOUND = "NetworksNotFound"  # allowlisted networks Wickr answered 404 for (not a user: the network)
     USERNAME_LOOKUPS = "UsernameLookups"  # usernames resolved with ListUsers (one lookup each, all its pages)
     USERNAME_CACHE_HITS = "UsernameCacheHits"  # usernames resolved from the ledger table's cache, no Wickr call
+    USERS_JOINED = "UsersJoined"  # reinvited users a check saw active, each counted once (by the run recording it)
+
+
+class JoinSample(enum.StrEnum):
+    """One value per joined user (so CloudWatch percentiles work); emitted only when there are joins."""
+
+    REINVITES_BEFORE_JOIN = "ReinvitesBeforeJoin"
+    HOURS_TO_JOIN = "HoursToJoin"  # since the first reinvite
 
 
 class NetworkMetric(enum.StrEnum):
-    """Per-network EMF metrics of the sweep (dimensions `service` and `network_id`): the backlog an operator watches."""
+    """Per-network EMF metrics (dimensions `service` and `network_id`): the backlog and joins an operator watches."""
 
     PENDING_USERS = "PendingUsers"  # GetUsersCount's pending users, one reading per sweep
     EXPIRED_INVITATIONS = "ExpiredInvitations"  # pending users the sweep listed whose invitation code expired
+    USERS_JOINED = "UsersJoined"  # per network too (SQS batches: every network the batch named, zeros included)
+    USERS_REINVITED = "UsersReinvited"  # per network too, beside the joins: the dashboard's conversion

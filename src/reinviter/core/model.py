@@ -94,6 +94,25 @@ class UserOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Join:
+    """A reinvited user a check saw active: the conversion the function exists for (counted once, by its writer)."""
+
+    key: UserKey
+    reinvites: int
+    hours_to_join: float | None  # since the first reinvite; None for a record settled before first times were kept
+    hours_since_last: float | None
+
+    @classmethod
+    def seen(cls, key: UserKey, attempts: int, first: float | None, last: float | None, now: float) -> Join:
+        """The join of a user reinvited `attempts` times (first and last reinvite times as recorded) seen at `now`."""
+
+        def hours(since: float | None) -> float | None:
+            return None if since is None else round(max(0.0, now - since) / 3600.0, 2)
+
+        return cls(key, attempts, hours(first), hours(last))
+
+
+@dataclass(frozen=True, slots=True)
 class ReinviteReceipt:
     """BatchReinviteUser's answer: partial failure is data, not an exception."""
 

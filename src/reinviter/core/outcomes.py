@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from reinviter.core.errors import DeadlineReached, LedgerDeadline, LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
 from reinviter.core.metric_names import Metric
-from reinviter.core.model import Request, UserKey, UserOutcome, Verdict
+from reinviter.core.model import Join, Request, UserKey, UserOutcome, Verdict
 from reinviter.core.usernames import NameKey, Resolutions
 
 # When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message
@@ -33,6 +33,7 @@ class BatchReport:
     outcomes: dict[UserKey, UserOutcome] = field(default_factory=dict)
     unresolved: dict[NameKey, UserOutcome] = field(default_factory=dict)  # usernames that named no user
     counts: Counter[Metric] = field(default_factory=Counter)
+    joins: list[Join] = field(default_factory=list)  # recorded by this batch (so counted by it alone)
 
     def verdicts(self) -> dict[Verdict, int]:
         """How many users ended in each verdict (every verdict present, zeros included)."""
@@ -53,6 +54,7 @@ class BatchReport:
             Metric.NETWORKS_NOT_FOUND: self.counts[Metric.NETWORKS_NOT_FOUND],
             Metric.USERNAME_LOOKUPS: self.counts[Metric.USERNAME_LOOKUPS],
             Metric.USERNAME_CACHE_HITS: self.counts[Metric.USERNAME_CACHE_HITS],
+            Metric.USERS_JOINED: len(self.joins),
         }
 
 
@@ -78,6 +80,18 @@ class Outcomes:
             current = outcomes.get(key)
             if current is None or RANK[verdict] >= RANK[current.verdict]:
                 outcomes[key] = UserOutcome(verdict, reason)
+
+    def joined(self, join: Join) -> None:
+        """This batch recorded a user's join (the ledger's condition makes it the only one that counts it)."""
+        self._report.joins.append(join)
+        logger.info(
+            "user joined",
+            network_id=join.key.network_id,
+            user_id=join.key.user_id,
+            reinvites=join.reinvites,
+            hours_to_join=join.hours_to_join,
+            hours_since_last_reinvite=join.hours_since_last,
+        )
 
     def has(self, key: UserKey) -> bool:
         """Whether the user already has a verdict."""

@@ -23,12 +23,15 @@ class LedgerRecord:
     claim_token: str | None = None
     claim_members: tuple[str, ...] = ()
     claim_expires_at: float = 0.0
+    first_reinvited_at: float | None = None  # absent on records settled before joins were tracked
+    joined_at: float | None = None  # when a check first saw the reinvited user active: never reinvited again
 
 
 class Status(enum.Enum):
     """What the ledger allows for a user right now."""
 
     ELIGIBLE = "eligible"
+    JOINED = "joined"
     COOLDOWN = "in cooldown"
     GIVEN_UP = "given up"
     CLAIMED = "claimed by another invocation"
@@ -42,6 +45,14 @@ class Policy:
     cooldown_s: float
     max_attempts: int
     lease_s: float = CLAIM_LEASE_S
+    # The wait before the 2nd, 3rd, ... reinvite (the last one repeats); empty: `cooldown_s` before every one.
+    schedule_s: tuple[float, ...] = ()
+
+    def wait_after(self, attempts: int) -> float:
+        """How long a user reinvited `attempts` times waits before the next reinvite."""
+        if not self.schedule_s or attempts < 1:
+            return self.cooldown_s
+        return self.schedule_s[min(attempts, len(self.schedule_s)) - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +73,15 @@ def decide(record: LedgerRecord | None, now: float, policy: Policy) -> Decision:
     """What the next request for this user may do. Shared by the function and the operators' tools."""
     if record is None:
         return Decision(Status.ELIGIBLE)
+    if record.joined_at is not None:
+        return Decision(Status.JOINED)
     if record.claim_token is not None:
-        if record.claim_expires_at > now:
-            return Decision(Status.CLAIMED, record.claim_expires_at)
-        return Decision(Status.STALE_CLAIM)
+        live = record.claim_expires_at > now
+        return Decision(Status.CLAIMED, record.claim_expires_at) if live else Decision(Status.STALE_CLAIM)
     if record.attempts >= policy.max_attempts:
         return Decision(Status.GIVEN_UP)
-    if record.last_reinvited_at is not None and record.last_reinvited_at + policy.cooldown_s > now:
-        return Decision(Status.COOLDOWN, record.last_reinvited_at + policy.cooldown_s)
+    if record.last_reinvited_at is not None:
+        due = record.last_reinvited_at + policy.wait_after(record.attempts)
+        if due > now:
+            return Decision(Status.COOLDOWN, due)
     return Decision(Status.ELIGIBLE)

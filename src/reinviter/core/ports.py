@@ -76,6 +76,9 @@ class Ledger(Protocol):
     def release(self, call: ReinviteCall, deadline: Deadline) -> None:
         """The call certainly never reached Wickr: free its users."""
 
+    def record_join(self, key: UserKey, seen: LedgerRecord, deadline: Deadline) -> bool:
+        """Mark a reinvited user joined; True if this call did (a join is counted once), False if the record moved."""
+
 
 class NoLedger:
     """No table configured: nothing is recorded, nothing refused."""
@@ -104,6 +107,10 @@ class NoLedger:
 
     def release(self, call: ReinviteCall, deadline: Deadline) -> None:
         """Nothing to release."""
+
+    def record_join(self, key: UserKey, seen: LedgerRecord, deadline: Deadline) -> bool:
+        """Without records nobody is known to have been reinvited."""
+        return False
 
 
 class NameCache(Protocol):

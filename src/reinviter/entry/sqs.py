@@ -19,7 +19,7 @@ from reinviter.core.model import Request, Seal, Verdict
 from reinviter.entry.messages import ReinviteRequest
 from reinviter.telemetry import tracing
 from reinviter.telemetry.logger import logger
-from reinviter.telemetry.metrics import emit
+from reinviter.telemetry.metrics import emit, emit_conversion
 
 if TYPE_CHECKING:
     from reinviter.wiring import Container
@@ -184,6 +184,8 @@ def handle_sqs(records: list[dict[str, Any]], app: Container, deadline: Deadline
             Metric.MESSAGES_FAILED: len(failed),
         }
     )
+    reinvited = [key.network_id for key, outcome in report.outcomes.items() if outcome.verdict is Verdict.REINVITED]
+    emit_conversion(report.joins, reinvited, {request.network_id for request in intake.requests})
     tracing.annotate(records=len(records), failed_records=len(failed))
     logger.info(
         "batch done",

@@ -2,8 +2,9 @@
 
 Wickr calls run on the worker pool, at most `concurrency` at once, a ready BatchReinviteUser before any further
 GetUser, so a 50-user call goes out while the rest of the batch is still being checked. Ledger writes (claims,
-take-overs, settles, releases) run on a pool of their own, so Wickr is not idle while DynamoDB answers. Every job is
-a named class; each is a leaf: one call, waiting for nothing queued on any pool. Only this thread touches the run.
+take-overs, settles, releases, joins) run on a pool of their own, so Wickr is not idle while DynamoDB answers.
+Every job is a named class; each is a leaf: one call, waiting for nothing queued on any pool. Only this thread
+touches the run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from reinviter.core.errors import LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
 from reinviter.core.model import ReinviteReceipt, UserKey, UserState
 from reinviter.core.planning import ReinviteCall
+from reinviter.core.policy import LedgerRecord
 from reinviter.core.ports import Ledger, WickrPort
 
 
@@ -74,8 +76,16 @@ class ReleaseJob:
     call: ReinviteCall
 
 
+@dataclass(frozen=True, slots=True)
+class JoinJob:
+    """Record that a reinvited user joined (a check saw them active)."""
+
+    key: UserKey
+    seen: LedgerRecord
+
+
 WickrJob = CheckJob | RecheckJob | SendJob
-LedgerJob = ClaimJob | TakeOverJob | SettleJob | ReleaseJob
+LedgerJob = ClaimJob | TakeOverJob | SettleJob | ReleaseJob | JoinJob
 
 
 class Scheduler:
@@ -148,7 +158,9 @@ class Scheduler:
                     self._on_ledger(self.ledger_jobs.pop(future), future)
 
     def claim(self, calls: list[ReinviteCall]) -> None:
-        """Ask the ledger to claim each call's users."""
+        """Ask the ledger to claim each call's users (and to record the joins the checks saw)."""
+        for key, seen in self.run.joins.take():
+            self._submit_ledger(JoinJob(key, seen), self._ledger.record_join, key, seen, self.deadline.for_cleanup())
         for call in calls:
             self._submit_ledger(ClaimJob(call), self._ledger.claim, call, self.run.seen(call), self.deadline)
 
@@ -226,6 +238,8 @@ class Scheduler:
                 self.sends.append(replay)
         elif isinstance(job, SettleJob):
             self.run.settled(job.call, answer)
+        elif isinstance(job, JoinJob):
+            self.run.joins.recorded(job.key, job.seen, answer)
         elif error is not None:  # a failed release only delays the users until the lease ends
             logger.warning("ledger release failed", network_id=job.call.network_id, error=str(error))
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from reinviter.core.metric_names import Metric, NetworkMetric
+from reinviter.core.metric_names import JoinSample, Metric, NetworkMetric
+from reinviter.core.model import Join
 
 metrics = Metrics()
 
@@ -28,4 +32,23 @@ def emit_network(network_id: str, counts: dict[NetworkMetric, int]) -> None:
             blob.add_dimension(name="network_id", value=network_id)
 
 
-__all__ = ["emit", "emit_network", "metrics"]
+def emit_conversion(joins: Sequence[Join], reinvited: Iterable[str], networks: Iterable[str]) -> None:
+    """The joins' samples, and UsersJoined and UsersReinvited per network (every network named, zeros included).
+
+    `reinvited` holds one network id per user reinvited. The samples have no zeros: a zero would be a join after no
+    reinvite, and would drag every percentile down.
+    """
+    for join in joins:
+        metrics.add_metric(name=JoinSample.REINVITES_BEFORE_JOIN.value, unit=MetricUnit.Count, value=join.reinvites)
+        if join.hours_to_join is not None:
+            metrics.add_metric(name=JoinSample.HOURS_TO_JOIN.value, unit=MetricUnit.NoUnit, value=join.hours_to_join)
+    joined = Counter(join.key.network_id for join in joins)
+    sent = Counter(reinvited)
+    for network_id in sorted(set(networks) | set(joined) | set(sent)):
+        emit_network(
+            network_id,
+            {NetworkMetric.USERS_JOINED: joined[network_id], NetworkMetric.USERS_REINVITED: sent[network_id]},
+        )
+
+
+__all__ = ["emit", "emit_conversion", "emit_network", "metrics"]

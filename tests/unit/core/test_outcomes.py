@@ -48,4 +48,5 @@ def test_a_message_fails_only_for_its_own_users_and_a_user_with_no_verdict_is_ne
         Metric.NETWORKS_NOT_FOUND: 0,
         Metric.USERNAME_LOOKUPS: 0,
         Metric.USERNAME_CACHE_HITS: 0,
+        Metric.USERS_JOINED: 0,
     }

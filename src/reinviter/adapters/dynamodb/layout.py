@@ -1,8 +1,9 @@
 """The ledger table's layout, said once: its keys and index, each kind of item's key, and a user item's parsing.
 
 One table holds three kinds of item, told apart by the prefix of `pk`:
-- `user#<network>#<user>`: a user's reinvite record (`attempts`, `last_reinvited_at`, a claim while a call is in
-  flight; `given_up` = the network once the attempt cap is reached, the sparse GivenUpIndex's key);
+- `user#<network>#<user>`: a user's reinvite record (`attempts`, `first_reinvited_at`, `last_reinvited_at`, a claim
+  while a call is in flight; `given_up` = the network once the attempt cap is reached, the sparse GivenUpIndex's
+  key; `joined_at` once a check saw the reinvited user active);
 - `sweep#<network>`: where an unfinished sweep of the network continues (`next_token`);
 - `name#<network>#<key version>#<HMAC>`: a username resolution (`user_id`), never the name.
 
@@ -61,10 +62,14 @@ def name_pk(network_id: str, key_version: str, digest: str) -> str:
 def record_from_item(item: Mapping[str, Any]) -> LedgerRecord:
     """A user item (low-level attribute values) as the policy reads it."""
     last = item.get("last_reinvited_at", {}).get("N")
+    first = item.get("first_reinvited_at", {}).get("N")
+    joined = item.get("joined_at", {}).get("N")
     return LedgerRecord(
         attempts=int(item.get("attempts", {}).get("N", "0")),
         last_reinvited_at=float(last) if last is not None else None,
         claim_token=item.get("claim_token", {}).get("S"),
         claim_members=tuple(member["S"] for member in item.get("claim_members", {}).get("L", [])),
         claim_expires_at=float(item.get("claim_expires_at", {}).get("N", "0")),
+        first_reinvited_at=float(first) if first is not None else None,
+        joined_at=float(joined) if joined is not None else None,
     )

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reinviter.adapters.dynamodb.layout import record_from_item, user_pk
-from reinviter.adapters.dynamodb.requests import DynamoRequests, TransactionCancelled, number
+from reinviter.adapters.dynamodb.requests import ConditionFailed, DynamoRequests, TransactionCancelled, number
 from reinviter.core.clock import current_time
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerUnavailable
@@ -35,12 +35,14 @@ else:
 RECORD_TTL_S = 400 * 86400.0  # forget users not seen for over a year: the attempt cap is about recent history
 
 _CLAIM = "claim_token, claim_members, claim_expires_at, claim_taker"
+_RECORD = "attempts, last_reinvited_at, first_reinvited_at, joined_at"
 # A claim's condition, clause by clause: no other call holds the user (a retry of this very claim is ours); its
 # attempts are what the claim read (so the settle writes the next count); its cooldown is over.
 UNCLAIMED_OR_OURS = "(attribute_not_exists(claim_token) OR claim_token = :token)"
 NEVER_ATTEMPTED = "attribute_not_exists(attempts)"
 ATTEMPTS_AS_READ = "attempts = :attempts"
 OUT_OF_COOLDOWN = "(attribute_not_exists(last_reinvited_at) OR last_reinvited_at <= :cooldown_start)"
+NOT_JOINED = "attribute_not_exists(joined_at)"
 
 
 class DynamoLedger:
@@ -77,7 +79,7 @@ class DynamoLedger:
     def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
         """Consistent reads, 100 keys a BatchGetItem; keys DynamoDB leaves unprocessed are asked again."""
         by_pk = {user_pk(key): key for key in keys}
-        projection = {"ConsistentRead": True, "ProjectionExpression": f"pk, attempts, last_reinvited_at, {_CLAIM}"}
+        projection = {"ConsistentRead": True, "ProjectionExpression": f"pk, {_RECORD}, {_CLAIM}"}
         items, left = self._dynamo.batch_get("read", list(by_pk), projection, deadline)
         if left:
             raise LedgerUnavailable(f"read: {len(left)} keys still unprocessed")
@@ -96,7 +98,7 @@ class DynamoLedger:
                 ":token": {"S": call.token},
                 ":members": {"L": [{"S": user_id} for user_id in call.user_ids]},
                 ":expires": number(now + self._policy.lease_s),
-                ":cooldown_start": number(now - self._policy.cooldown_s),
+                ":cooldown_start": number(now - self._policy.wait_after(attempts)),
                 ":network": {"S": key.network_id},
                 ":user": {"S": key.user_id},
                 ":ttl": number(now + RECORD_TTL_S),
@@ -109,7 +111,7 @@ class DynamoLedger:
                     key,
                     "SET claim_token = :token, claim_members = :members, claim_expires_at = :expires,"
                     " network_id = :network, user_id = :user, #ttl = :ttl",
-                    f"{UNCLAIMED_OR_OURS} AND {same_attempts} AND {OUT_OF_COOLDOWN}",
+                    f"{UNCLAIMED_OR_OURS} AND {same_attempts} AND {OUT_OF_COOLDOWN} AND {NOT_JOINED}",
                     values,
                     names={"#ttl": "ttl"},
                 )
@@ -166,7 +168,10 @@ class DynamoLedger:
                 actions.append(self._update(key, f"REMOVE {_CLAIM}", "claim_token = :token", values))
                 continue
             counts[key] = attempts.get(key, 0) + 1
-            update = "SET attempts = :attempts, last_reinvited_at = :now, #ttl = :ttl"
+            update = (
+                "SET attempts = :attempts, last_reinvited_at = :now,"
+                " first_reinvited_at = if_not_exists(first_reinvited_at, :now), #ttl = :ttl"
+            )
             values |= {":attempts": number(counts[key]), ":now": number(now), ":ttl": number(now + RECORD_TTL_S)}
             remove = _CLAIM
             if counts[key] >= self._policy.max_attempts:
@@ -200,6 +205,15 @@ class DynamoLedger:
         except TransactionCancelled:
             return  # already free (our earlier attempt was applied, its answer lost)
 
+    def record_join(self, key: UserKey, seen: LedgerRecord, deadline: Deadline) -> bool:
+        """Mark a reinvited user joined; False if the record is no longer what was `seen` (another run saw it first)."""
+        request = _join(self._table, key, seen, self._clock())
+        try:
+            self._dynamo.request("join", self._client.update_item, request, deadline)
+        except ConditionFailed:
+            return False
+        return True
+
     # -- requests -----------------------------------------------------------------------------------------------
     def _update(
         self,
@@ -228,6 +242,30 @@ class DynamoLedger:
         if step != "take over":
             request["ClientRequestToken"] = f"{step[0]}-{call.token[:34]}"
         self._dynamo.request(step, self._client.transact_write_items, request, deadline)
+
+
+def _join(table: str, key: UserKey, seen: LedgerRecord, now: float) -> dict[str, Any]:
+    """A join's write: counted once, by whoever writes it.
+
+    Its condition is attempts as read, unclaimed, not joined; the mark recognises this request's own earlier write
+    (its answer lost) on a retry. The user leaves the given-up index, and the record's TTL is renewed.
+    """
+    values = {
+        ":attempts": number(seen.attempts),
+        ":now": number(now),
+        ":ttl": number(now + RECORD_TTL_S),
+        ":mark": {"S": uuid.uuid4().hex},
+    }
+    return {
+        "TableName": table,
+        "Key": {"pk": {"S": user_pk(key)}},
+        "UpdateExpression": "SET joined_at = :now, join_mark = :mark, #ttl = :ttl REMOVE given_up",
+        "ConditionExpression": (
+            f"{ATTEMPTS_AS_READ} AND attribute_not_exists(claim_token) AND ({NOT_JOINED} OR join_mark = :mark)"
+        ),
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
+        "ExpressionAttributeValues": values,
+    }
 
 
 def _shows_settled(item: Mapping[str, Any] | None, count: int | None) -> bool:

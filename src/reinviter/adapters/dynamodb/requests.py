@@ -70,6 +70,10 @@ class TransactionCancelled(Exception):  # noqa: N818 - reads as the event it rep
         self.reasons = reasons
 
 
+class ConditionFailed(Exception):  # noqa: N818 - reads as the event it reports
+    """A single write was refused because of its condition."""
+
+
 class DynamoRequests:
     """Sends an adapter's requests with the retry rule above, and counts them (the bench and tests read `calls`)."""
 
@@ -113,7 +117,8 @@ class DynamoRequests:
         """One DynamoDB request of `step`, retried while the deadline allows (the name cache shares this policy).
 
         Raises:
-            LedgerUnavailable: No answer (LedgerDeadline: not in time); a cancelled transaction raises `_Cancelled`.
+            LedgerUnavailable: No answer (LedgerDeadline: not in time). A refused condition raises TransactionCancelled
+                (a transaction) or ConditionFailed (a single write).
         """
         problem = ""
         attempts = self._attempts(deadline, MAX_ATTEMPTS)
@@ -131,6 +136,8 @@ class DynamoRequests:
                     if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
                         raise TransactionCancelled(reasons) from None
                     problem = ",".join(sorted({str(reason.get("Code")) for reason in reasons}))  # conflicts: retry
+                elif code == "ConditionalCheckFailedException":
+                    raise ConditionFailed(step) from None
                 elif code in RETRYABLE_CODES:
                     problem = code
                 else:

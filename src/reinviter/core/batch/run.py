@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reinviter.core.batch.circuit import NetworkCircuit
+from reinviter.core.batch.joins import Joins
 from reinviter.core.batch.rechecks import Rechecks
 from reinviter.core.batch.takeover import StaleClaim, TakeOvers
 from reinviter.core.errors import LedgerUnavailable, WickrError
@@ -24,6 +25,7 @@ from reinviter.core.planning import CallPlanner, ReinviteCall, Requester
 from reinviter.core.policy import LedgerRecord, Policy, Status, decide
 from reinviter.core.usernames import Resolutions
 
+FINAL = frozenset({Status.COOLDOWN, Status.GIVEN_UP, Status.JOINED})  # a refused claim's skips (no retry needed)
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
 
 
@@ -80,6 +82,7 @@ class BatchRun:
         listed = set() if dry_run else _listed_only(self.requests, fresh_listings) - set(self.known)
         self.known |= dict.fromkeys(listed, UserState.PENDING)
         self.rechecks = Rechecks(listed, self.outcomes, is_replay=self.take_overs.is_replay)
+        self.joins = Joins(self.outcomes, self._clock)
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admitted(self, records: Mapping[UserKey, LedgerRecord]) -> Admission:
@@ -125,6 +128,8 @@ class BatchRun:
         if state is UserState.PENDING:
             return self._to_claim(self._planner.confirmed(key))
         self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
+        if state is UserState.ACTIVE and (record := self._records.get(key)) and not self._dry_run:
+            self.joins.seen(key, record)  # reinvited and now active: joined (a dry run writes nothing)
         return self._to_claim(self._planner.settled(key, spoils=False))
 
     def check_failed(self, key: UserKey, error: WickrError) -> list[ReinviteCall]:
@@ -177,10 +182,8 @@ class BatchRun:
                     self._records[key] = record
                 decision = decide(record, now, self._policy)
                 if decision.status is not Status.ELIGIBLE:
-                    skip = decision.status in (Status.COOLDOWN, Status.GIVEN_UP)
-                    self.outcomes.record(
-                        [key], Verdict.SKIPPED if skip else Verdict.UNFINISHED, decision.reason(record)
-                    )
+                    verdict = Verdict.SKIPPED if decision.status in FINAL else Verdict.UNFINISHED
+                    self.outcomes.record([key], verdict, decision.reason(record))
                     continue
             retry.append(key)
         if not retry:
@@ -241,8 +244,6 @@ class BatchRun:
             users=len(call.user_ids),
             reason=reason,
         )
-
-    # -- per network circuit ------------------------------------------------------------------------------------
 
 
 def _index(

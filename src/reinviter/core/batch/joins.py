@@ -1,0 +1,38 @@
+"""Joins: a user the ledger shows reinvited whom a check now sees active has joined (the conversion we exist for)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reinviter.core.errors import LedgerUnavailable
+from reinviter.core.logs import logger
+from reinviter.core.model import Join, UserKey
+from reinviter.core.outcomes import Outcomes
+from reinviter.core.policy import LedgerRecord
+
+
+class Joins:
+    """The joins one batch saw, until the ledger records them; counted only by the run whose write succeeded."""
+
+    def __init__(self, outcomes: Outcomes, clock: Callable[[], float]) -> None:
+        self._outcomes = outcomes
+        self._clock = clock
+        self._pending: list[tuple[UserKey, LedgerRecord]] = []
+
+    def seen(self, key: UserKey, record: LedgerRecord) -> None:
+        """A check saw this user active; a join if the record shows a reinvite and no join yet."""
+        if record.attempts >= 1 and record.joined_at is None:
+            self._pending.append((key, record))
+
+    def take(self) -> list[tuple[UserKey, LedgerRecord]]:
+        """The joins seen since the last call, each with its record as read (the condition of its write)."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    def recorded(self, key: UserKey, seen: LedgerRecord, answer: bool | LedgerUnavailable) -> None:
+        """The ledger answered a join's write: counted if this run wrote it; a failure leaves it to a later check."""
+        if isinstance(answer, LedgerUnavailable):
+            logger.warning("join not recorded", network_id=key.network_id, user_id=key.user_id, error=str(answer))
+        elif answer:
+            now = self._clock()
+            self._outcomes.joined(Join.seen(key, seen.attempts, seen.first_reinvited_at, seen.last_reinvited_at, now))
