@@ -11,13 +11,21 @@ from functools import cache, partial
 
 import boto3
 
-from reinviter.adapters.dynamodb import CURSORS_CONFIG, DYNAMODB_CONFIG, DynamoCursors, DynamoLedger, DynamoNameCache
+from reinviter.adapters.dynamodb import (
+    CURSORS_CONFIG,
+    DYNAMODB_CONFIG,
+    DynamoAwaiting,
+    DynamoCursors,
+    DynamoLedger,
+    DynamoNameCache,
+)
 from reinviter.adapters.secrets import SECRET_CONFIG, SecretKey
 from reinviter.adapters.sqs import ReinviteQueue, sqs_client
 from reinviter.adapters.wickr import RequestPacer, WickrGateway, wickr_client
 from reinviter.core.clock import current_time
 from reinviter.core.ports import Cursors, NameCache, NoCursors, NoNameCache
 from reinviter.core.seal import ListingSeal
+from reinviter.orchestration.awaiting import AwaitingChecker
 from reinviter.orchestration.service import ReinviteService
 from reinviter.orchestration.sweeper import Sweeper
 from reinviter.settings import Settings, get_settings
@@ -85,7 +93,17 @@ def container() -> Container:
         seal=seal,
     )
     queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None
+    awaiting = None
+    if ledger is not None:  # the sweep's join check: its own client, the ledger's writes
+        found = DynamoAwaiting(boto3.client("dynamodb", config=DYNAMODB_CONFIG), settings.ledger_table, ledger)
+        awaiting = AwaitingChecker(found, gateway, cursors, current_time)
     sweeper = Sweeper(
-        gateway, queue, cursors, only_expired=settings.sweep_only_expired, dry_run=settings.dry_run, seal=seal
+        gateway,
+        queue,
+        cursors,
+        only_expired=settings.sweep_only_expired,
+        dry_run=settings.dry_run,
+        seal=seal,
+        awaiting=awaiting,
     )
     return Container(settings, gateway, service, sweeper)

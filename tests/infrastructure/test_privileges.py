@@ -107,10 +107,16 @@ def test_sqs_polling_and_logs_are_granted_on_the_functions_own_resources_only(ex
         assert actions <= set(_as_list(statement["Action"]))
 
 
-def test_the_function_may_not_query_the_table(expanded):
-    actions = {a for s in _role_statements(expanded, "ReinviterRole") for a in _as_list(s["Action"])}
-    assert "dynamodb:Query" not in actions
+def test_the_function_may_query_only_the_awaiting_index(expanded):
+    statements = _role_statements(expanded, "ReinviterRole")
+    actions = {a for s in statements for a in _as_list(s["Action"])}
     assert not any(action.startswith(("sqs:*", "logs:*", "dynamodb:*")) for action in actions)
+    queries = [s for s in statements if "dynamodb:Query" in _as_list(s["Action"])]
+    assert [_as_list(s["Action"]) for s in queries] == [["dynamodb:Query"]]  # a statement of its own
+    # The index's ARN, never the table's (a Query of the table) nor GivenUpIndex's (the operators' tools read it).
+    assert [_as_list(s["Resource"]) for s in queries] == [
+        [{"Fn::Sub": "${ReinviteLedgerTable.Arn}/index/AwaitingIndex"}]
+    ]
 
 
 @pytest.mark.parametrize(("role", "service"), [("ReinviterRole", "lambda"), ("SweepSchedulerRole", "scheduler")])

@@ -445,10 +445,15 @@ def test_sqs_and_dynamodb_access_is_on_own_resources_only(template):
         ("sqs:SendMessage", {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}),
     ]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
-    assert len(dynamodb) == 1
+    assert len(dynamodb) == 2
     verbs = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem")
-    assert set(dynamodb[0]["Action"]) == {f"dynamodb:{verb}" for verb in verbs}  # no Query: only operators' tools
+    assert set(dynamodb[0]["Action"]) == {f"dynamodb:{verb}" for verb in verbs}  # no Query of the table
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["ReinviteLedgerTable", "Arn"]}
+    # Query on the sweep's AwaitingIndex only (GivenUpIndex is the operators' tools').
+    assert (dynamodb[1]["Action"], dynamodb[1]["Resource"]) == (
+        "dynamodb:Query",
+        {"Fn::Sub": "${ReinviteLedgerTable.Arn}/index/AwaitingIndex"},
+    )
 
 
 # --- logs, alarms, dashboard, outputs -----------------------------------------------------------------------------

@@ -9,9 +9,9 @@ done, without faults: every message completes and every user was invited, so not
 Messages name users by id or by username (resolved as ListUsers answers, so those users need no GetUser): a user named
 both ways, in one message or by two invocations at once, is one user under the same invariants. (Seeded check: a
 resolve stage that took ListUsers' "pending" for "active" is caught as "reported done, never invited".)
-Users accept their invitation at any step (GetUser and ListUsers say active from then on; Wickr refuses to reinvite
-them): a join is recorded only for a user who accepted, never while a claim is held, counted at most once, and its
-reinvites are the invitations Wickr sent; no reinvite names a user recorded as joined.
+Users accept their invitation, or are deleted, at any step (GetUser and ListUsers say so from then on; Wickr
+refuses to reinvite them): a join is recorded only for a user who accepted, never while a claim is held, counted at
+most once, and its reinvites are the invitations Wickr sent; no reinvite names a user recorded as joined.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ class CoreModel(RuleBasedStateMachine):
         self.invocations: dict[int, Invocation] = {}
         self.started = 0
         self.accepted: dict[UserKey, float] = {}  # users who accepted their invitation, and when
+        self.deleted: set[UserKey] = set()  # users an administrator deleted (GetUser: not found)
         self.joins_counted: dict[UserKey, int] = {}
 
     def clock(self) -> float:
@@ -135,8 +136,18 @@ class CoreModel(RuleBasedStateMachine):
     def a_user_accepts(self, user: str) -> None:
         """The user joins: GetUser and ListUsers say active from now on, and Wickr refuses to reinvite them."""
         key = UserKey(NETWORK, user)
+        if key in self.deleted:
+            return
         self.accepted.setdefault(key, self.now)
         self.wickr.states[key] = UserState.ACTIVE
+
+    @rule(user=st.sampled_from(USERS))
+    def a_user_is_deleted(self, user: str) -> None:
+        """An administrator deletes the user: GetUser says not found, and Wickr refuses to reinvite them."""
+        key = UserKey(NETWORK, user)
+        if key not in self.accepted:  # a joined user stays joined in the model's history
+            self.deleted.add(key)
+            self.wickr.states[key] = UserState.NOT_FOUND
 
     @rule(user=st.sampled_from(USERS), failing=st.booleans())
     def wickr_fails_a_user_or_stops(self, user: str, failing: bool) -> None:
@@ -355,8 +366,9 @@ class CoreModel(RuleBasedStateMachine):
             assert not never_invited, f"{message.message_id} reported done, never invited: {never_invited}"
 
     def invited_or_accepted(self, user_id: str) -> bool:
+        """Done is true of a user who was invited, or who accepted or was deleted (there is nobody left to invite)."""
         key = UserKey(NETWORK, user_id)
-        return bool(self.wickr.sent.get(key)) or key in self.accepted
+        return bool(self.wickr.sent.get(key)) or key in self.accepted or key in self.deleted
 
     # -- invariants ---------------------------------------------------------------------------------------------
     @invariant()

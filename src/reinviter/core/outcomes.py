@@ -84,14 +84,7 @@ class Outcomes:
     def joined(self, join: Join) -> None:
         """This batch recorded a user's join (the ledger's condition makes it the only one that counts it)."""
         self._report.joins.append(join)
-        logger.info(
-            "user joined",
-            network_id=join.key.network_id,
-            user_id=join.key.user_id,
-            reinvites=join.reinvites,
-            hours_to_join=join.hours_to_join,
-            hours_since_last_reinvite=join.hours_since_last,
-        )
+        log_join(join, "request")
 
     def has(self, key: UserKey) -> bool:
         """Whether the user already has a verdict."""
@@ -142,6 +135,19 @@ class Outcomes:
                 skipped=skipped or None,
             )
         return report
+
+
+def log_join(join: Join, seen_by: str) -> None:
+    """The one `user joined` line: ids and numbers only (`seen_by`: a request's check, or the sweep's)."""
+    logger.info(
+        "user joined",
+        network_id=join.key.network_id,
+        user_id=join.key.user_id,
+        reinvites=join.reinvites,
+        hours_to_join=join.hours_to_join,
+        hours_since_last_reinvite=join.hours_since_last,
+        seen_by=seen_by,
+    )
 
 
 def ledger_failed(outcomes: Outcomes, keys: Iterable[UserKey], step: str, error: LedgerUnavailable) -> None:

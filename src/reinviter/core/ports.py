@@ -1,8 +1,8 @@
 """Every port the core and the orchestration depend on, on one page: they are built from these, adapters implement them.
 
 Production adapters (under `adapters/`): `wickr.WickrGateway` (Wickr, both ports), `dynamodb.DynamoLedger` (claims),
-`dynamodb.DynamoNameCache`, `dynamodb.DynamoCursors`, `sqs.ReinviteQueue` (the sweep's queue),
-`secrets.SecretKey` (the stack's key), `core.clock.current_time`. The null adapters beside the ports are the
+`dynamodb.DynamoNameCache`, `dynamodb.DynamoCursors`, `dynamodb.DynamoAwaiting`, `sqs.ReinviteQueue` (the sweep's
+queue), `secrets.SecretKey` (the stack's key), `core.clock.current_time`. The null adapters beside the ports are the
 explicit "not configured" modes (no table: nothing recorded, nothing remembered, nothing resumed). Unit and
 model-based tests implement them over dicts (devkit/fakes.py).
 """
@@ -138,6 +138,22 @@ class NoNameCache:
 
     def forget(self, keys: Sequence[NameKey], deadline: Deadline) -> None:
         """Nothing to forget."""
+
+
+class AwaitingOutcomes(Protocol):
+    """Reinvited users with no outcome yet, by network (`dynamodb.DynamoAwaiting`). Raises LedgerUnavailable."""
+
+    def page(self, network_id: str, after: str | None, deadline: Deadline) -> tuple[list[str], str | None]:
+        """A page of awaiting user ids after the key `after`, and the key to continue from (None: the last page)."""
+
+    def read(self, keys: Collection[UserKey], deadline: Deadline) -> dict[UserKey, LedgerRecord]:
+        """The users' records, read consistently."""
+
+    def record_join(self, key: UserKey, seen: LedgerRecord, deadline: Deadline) -> bool:
+        """Mark the user joined (True if this call did), as `Ledger.record_join`."""
+
+    def record_gone(self, key: UserKey, seen: LedgerRecord, outcome: str, deadline: Deadline) -> bool:
+        """Record that the user was deleted or suspended, and stop awaiting them (True if this call did)."""
 
 
 class Cursors(Protocol):

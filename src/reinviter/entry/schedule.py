@@ -12,7 +12,7 @@ from reinviter.core.metric_names import Metric, NetworkMetric
 from reinviter.entry.messages import SweepSubset
 from reinviter.telemetry import tracing
 from reinviter.telemetry.logger import logger
-from reinviter.telemetry.metrics import emit, emit_network
+from reinviter.telemetry.metrics import emit, emit_join_samples, emit_network
 
 if TYPE_CHECKING:
     from reinviter.wiring import Container
@@ -77,15 +77,22 @@ def handle_sweep(event: Any, app: Container, deadline: Deadline) -> dict[str, An
     results = app.sweeper.run(network_ids, deadline)
     _, limited_after = app.gateway.counter.snapshot()
     enqueued = sum(result.users_enqueued for result in results.values())
+    joins = [join for result in results.values() if result.awaiting for join in result.awaiting.joins]
     emit(
         {
             Metric.USERS_ENQUEUED: enqueued,
             Metric.RATE_LIMITED: limited_after - limited_before,
             Metric.NETWORKS_NOT_FOUND: sum(result.network_not_found for result in results.values()),
+            Metric.USERS_CHECKED: sum(result.awaiting.checked for result in results.values() if result.awaiting),
+            Metric.USERS_JOINED: len(joins),
         }
     )
+    emit_join_samples(joins)
     for network_id, result in results.items():
-        backlog = {NetworkMetric.EXPIRED_INVITATIONS: result.expired}
+        backlog = {
+            NetworkMetric.EXPIRED_INVITATIONS: result.expired,
+            NetworkMetric.USERS_JOINED: len(result.awaiting.joins) if result.awaiting else 0,
+        }
         if result.pending is not None:
             backlog[NetworkMetric.PENDING_USERS] = result.pending
         emit_network(network_id, backlog)

@@ -25,6 +25,7 @@ from reinviter.core.logs import logger
 from reinviter.core.model import MAX_USERS_PER_REINVITE, PendingUser
 from reinviter.core.ports import Cursors, QueuePort, SweepListing
 from reinviter.core.seal import ListingSeal
+from reinviter.orchestration.awaiting import AwaitingCheck, AwaitingChecker
 
 REFUSED_TOKEN_CODES = frozenset({"ValidationError", "BadRequestError"})
 QUEUE_TAIL_S = 4.0  # after a page, before its cursor: its SendMessageBatch calls (a few hundred ms)
@@ -48,6 +49,7 @@ class NetworkSweep:
     pending: int | None = None  # GetUsersCount's pending users (None when it could not be read)
     expired: int = 0  # listed pending users whose invitation has expired
     error: str | None = None
+    awaiting: AwaitingCheck | None = None  # the join check, run once the listing finished in this run
 
     def as_dict(self) -> dict[str, Any]:
         """The summary's per-network entry."""
@@ -63,6 +65,9 @@ class NetworkSweep:
             "pendingUsers": self.pending,
             "expiredInvitations": self.expired,
             "error": self.error,
+            "awaitingChecked": self.awaiting.checked if self.awaiting else 0,
+            "usersJoined": len(self.awaiting.joins) if self.awaiting else 0,
+            "awaitingFinished": self.awaiting.finished if self.awaiting else False,
         }
 
 
@@ -78,8 +83,10 @@ class Sweeper:
         only_expired: bool = False,
         dry_run: bool = False,
         seal: ListingSeal | None = None,
+        awaiting: AwaitingChecker | None = None,
     ) -> None:
         self._gateway = gateway
+        self._awaiting = awaiting
         self._queue = queue
         self._cursors = cursors
         self._only_expired = only_expired
@@ -106,15 +113,19 @@ class Sweeper:
         try:
             start = self._start(network_id, deadline)
             result.pending = self._backlog(network_id, deadline)
+            listed: set[str] = set()
             try:
-                self._pages(network_id, start, queue, deadline, result)
+                self._pages(network_id, start, queue, deadline, result, listed)
             except PermanentWickrError as error:
                 if start is None or result.pages or error.code not in REFUSED_TOKEN_CODES:
                     raise
                 # Wickr does not say how long it honours a token; an old one is refused: list from the start.
                 logger.warning("stored sweep cursor refused, restarting the network", network_id=network_id)
                 result.restarted = True
-                self._pages(network_id, None, queue, deadline, result)
+                self._pages(network_id, None, queue, deadline, result, listed)
+            if result.finished and self._awaiting is not None and not self._dry_run:
+                # Only a resumed listing's pages are in `listed`: the users of the earlier ones cost a GetUser each.
+                result.awaiting = self._awaiting.check(network_id, listed, deadline)
         except DeadlineReached:
             logger.info("sweep deadline reached, will resume", network_id=network_id, pages=result.pages)
         except WickrNetworkNotFound as error:
@@ -164,8 +175,14 @@ class Sweeper:
             raise DeadlineReached("no time left to read the sweep cursor", code="Deadline")
         return self._cursors.load(network_id)
 
-    def _pages(
-        self, network_id: str, start: str | None, queue: QueuePort, deadline: Deadline, result: NetworkSweep
+    def _pages(  # noqa: PLR0917 - one network's run
+        self,
+        network_id: str,
+        start: str | None,
+        queue: QueuePort,
+        deadline: Deadline,
+        result: NetworkSweep,
+        listed: set[str],
     ) -> None:
         pages = self._gateway.pending_users(network_id, deadline.earlier(self._page_tail_s), start)
         while True:
@@ -174,6 +191,7 @@ class Sweeper:
             if found is None:
                 return
             page, next_token = found
+            listed.update(user.user_id for user in page)
             selected = [user.user_id for user in page if self._wanted(user)]
             bodies = [
                 self._body(network_id, selected[index : index + MAX_USERS_PER_REINVITE], listed_at_ms, deadline)

@@ -32,16 +32,20 @@ def emit_network(network_id: str, counts: dict[NetworkMetric, int]) -> None:
             blob.add_dimension(name="network_id", value=network_id)
 
 
-def emit_conversion(joins: Sequence[Join], reinvited: Iterable[str], networks: Iterable[str]) -> None:
-    """The joins' samples, and UsersJoined and UsersReinvited per network (every network named, zeros included).
-
-    `reinvited` holds one network id per user reinvited. The samples have no zeros: a zero would be a join after no
-    reinvite, and would drag every percentile down.
-    """
+def emit_join_samples(joins: Sequence[Join]) -> None:
+    """One value per join in this invocation's blob; none without joins (a zero would drag the percentiles down)."""
     for join in joins:
         metrics.add_metric(name=JoinSample.REINVITES_BEFORE_JOIN.value, unit=MetricUnit.Count, value=join.reinvites)
         if join.hours_to_join is not None:
             metrics.add_metric(name=JoinSample.HOURS_TO_JOIN.value, unit=MetricUnit.NoUnit, value=join.hours_to_join)
+
+
+def emit_conversion(joins: Sequence[Join], reinvited: Iterable[str], networks: Iterable[str]) -> None:
+    """The joins' samples, and UsersJoined and UsersReinvited per network (every network named, zeros included).
+
+    `reinvited` holds one network id per user reinvited.
+    """
+    emit_join_samples(joins)
     joined = Counter(join.key.network_id for join in joins)
     sent = Counter(reinvited)
     for network_id in sorted(set(networks) | set(joined) | set(sent)):
@@ -51,4 +55,4 @@ def emit_conversion(joins: Sequence[Join], reinvited: Iterable[str], networks: I
         )
 
 
-__all__ = ["emit", "emit_conversion", "emit_network", "metrics"]
+__all__ = ["emit", "emit_conversion", "emit_join_samples", "emit_network", "metrics"]

@@ -3,8 +3,10 @@
 One table holds three kinds of item, told apart by the prefix of `pk`:
 - `user#<network>#<user>`: a user's reinvite record (`attempts`, `first_reinvited_at`, `last_reinvited_at`, a claim
   while a call is in flight; `given_up` = the network once the attempt cap is reached, the sparse GivenUpIndex's
-  key; `joined_at` once a check saw the reinvited user active);
-- `sweep#<network>`: where an unfinished sweep of the network continues (`next_token`);
+  key; `awaiting` = the network while a reinvited user has no outcome yet, the sparse AwaitingIndex's key;
+  `joined_at` once a check saw the reinvited user active, `outcome` once one saw them deleted or suspended);
+- `sweep#<network>`: where an unfinished sweep of the network continues (`next_token`); `sweep#<network>/awaiting`:
+  where its unfinished check of users awaiting an outcome continues (`next_token`: the last `pk` it read);
 - `name#<network>#<key version>#<HMAC>`: a username resolution (`user_id`), never the name.
 
 The adapters, the operators' tools (reinviter_cli) and the tests' table (devkit) all import it from here, and
@@ -20,10 +22,13 @@ from reinviter.core.model import UserKey
 from reinviter.core.policy import LedgerRecord
 
 GIVEN_UP_INDEX = "GivenUpIndex"  # sparse: only users who reached the attempt cap carry `given_up` (their network)
+# Sparse: only reinvited users with no outcome yet carry `awaiting` (their network): the sweep's join check reads it.
+AWAITING_INDEX = "AwaitingIndex"
 LEDGER_KEYS: dict[str, Any] = {
     "AttributeDefinitions": [
         {"AttributeName": "pk", "AttributeType": "S"},
         {"AttributeName": "given_up", "AttributeType": "S"},
+        {"AttributeName": "awaiting", "AttributeType": "S"},
     ],
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
     "GlobalSecondaryIndexes": [
@@ -34,7 +39,15 @@ LEDGER_KEYS: dict[str, Any] = {
                 {"AttributeName": "pk", "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
-        }
+        },
+        {
+            "IndexName": AWAITING_INDEX,
+            "KeySchema": [
+                {"AttributeName": "awaiting", "KeyType": "HASH"},
+                {"AttributeName": "pk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},  # the few it checks are read from the table, consistently
+        },
     ],
 }
 
@@ -47,6 +60,12 @@ def user_pk(key: UserKey) -> str:
 def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:
     """The item keys of a set of users."""
     return [{"pk": {"S": user_pk(item)}} for item in items]
+
+
+def user_id_of(pk: str, network_id: str) -> str | None:
+    """The user id of a user item's key in this network (None for any other key)."""
+    prefix = f"user#{network_id}#"
+    return pk[len(prefix) :] if pk.startswith(prefix) and len(pk) > len(prefix) else None
 
 
 def cursor_key(network_id: str) -> dict[str, Any]:

@@ -174,9 +174,10 @@ class DynamoLedger:
             )
             values |= {":attempts": number(counts[key]), ":now": number(now), ":ttl": number(now + RECORD_TTL_S)}
             remove = _CLAIM
+            update += ", awaiting = :network"  # until an outcome: the sweep's join check finds the user by it
+            values[":network"] = {"S": key.network_id}
             if counts[key] >= self._policy.max_attempts:
                 update += ", given_up = :network"
-                values[":network"] = {"S": key.network_id}
                 given_up.append(key)
             else:  # below a cap that was raised since it was reached: no longer given up (tools read the index)
                 remove += ", given_up"
@@ -248,7 +249,7 @@ def _join(table: str, key: UserKey, seen: LedgerRecord, now: float) -> dict[str,
     """A join's write: counted once, by whoever writes it.
 
     Its condition is attempts as read, unclaimed, not joined; the mark recognises this request's own earlier write
-    (its answer lost) on a retry. The user leaves the given-up index, and the record's TTL is renewed.
+    (its answer lost) on a retry. The user leaves the given-up and awaiting indexes, and the record's TTL is renewed.
     """
     values = {
         ":attempts": number(seen.attempts),
@@ -259,7 +260,7 @@ def _join(table: str, key: UserKey, seen: LedgerRecord, now: float) -> dict[str,
     return {
         "TableName": table,
         "Key": {"pk": {"S": user_pk(key)}},
-        "UpdateExpression": "SET joined_at = :now, join_mark = :mark, #ttl = :ttl REMOVE given_up",
+        "UpdateExpression": "SET joined_at = :now, join_mark = :mark, #ttl = :ttl REMOVE given_up, awaiting",
         "ConditionExpression": (
             f"{ATTEMPTS_AS_READ} AND attribute_not_exists(claim_token) AND ({NOT_JOINED} OR join_mark = :mark)"
         ),

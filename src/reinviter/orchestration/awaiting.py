@@ -1,0 +1,91 @@
+"""The sweep's join check: reinvited users its listing no longer shows get one GetUser each, and their outcome.
+
+A user the ledger awaits (reinvited, no outcome yet: the sparse AwaitingIndex) who is missing from the network's
+pending listing has accepted, been deleted or been suspended; one GetUser says which (a user still pending, listed
+on a page an earlier run read, stays awaited). Users the listing shows cost nothing but their key in the index's
+page, so the cost grows with the users reinvited and gone, never with the table. Progress is kept per page in a
+cursor of its own, so a check cut short by the deadline continues on the next sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reinviter.core.deadline import Deadline
+from reinviter.core.errors import DeadlineReached, LedgerUnavailable, WickrError
+from reinviter.core.logs import logger
+from reinviter.core.model import Join, UserKey, UserState
+from reinviter.core.outcomes import log_join
+from reinviter.core.policy import LedgerRecord
+from reinviter.core.ports import AwaitingOutcomes, Cursors, WickrPort
+
+GONE = {UserState.NOT_FOUND: "deleted", UserState.SUSPENDED: "suspended"}
+PAGE_BUDGET_S = 6.0  # a page needs its Query, a read and the cursor's write: started only if this much time is left
+
+
+def cursor_name(network_id: str) -> str:
+    """The check's own cursor, beside the listing's (`sweep#<network>/awaiting`)."""
+    return f"{network_id}/awaiting"
+
+
+@dataclass(slots=True)
+class AwaitingCheck:
+    """What one run's check of one network found."""
+
+    checked: int = 0  # GetUser calls made
+    joins: list[Join] = field(default_factory=list)  # recorded by this run (so counted by it alone)
+    gone: int = 0  # deleted or suspended, recorded
+    finished: bool = False
+    error: str | None = None
+
+
+class AwaitingChecker:
+    """Checks a network's awaited users that its listing did not show."""
+
+    def __init__(
+        self, awaiting: AwaitingOutcomes, wickr: WickrPort, cursors: Cursors, clock: Callable[[], float]
+    ) -> None:
+        self._awaiting = awaiting
+        self._wickr = wickr
+        self._cursors = cursors
+        self._clock = clock
+
+    def check(self, network_id: str, listed: set[str], deadline: Deadline) -> AwaitingCheck:
+        """Page through the network's awaited users until done or the deadline; a failure ends this run's check."""
+        result = AwaitingCheck()
+        name = cursor_name(network_id)
+        try:
+            after = self._cursors.load(name)
+            while deadline.allows(PAGE_BUDGET_S + self._cursors.budget_s):
+                user_ids, after = self._awaiting.page(network_id, after, deadline)
+                missing = [UserKey(network_id, user_id) for user_id in user_ids if user_id not in listed]
+                records = self._awaiting.read(missing, deadline) if missing else {}
+                for key in missing:
+                    record = records.get(key)
+                    if record is not None and record.attempts >= 1 and record.joined_at is None:
+                        self._outcome(key, record, deadline, result)
+                if after is None:
+                    self._cursors.delete(name)
+                    result.finished = True
+                    break
+                self._cursors.save(name, after)  # every user of the page has its outcome or is still pending
+        except DeadlineReached:
+            logger.info("awaiting check deadline reached, will resume", network_id=network_id)
+        except (WickrError, LedgerUnavailable) as error:  # the cursor stays before the page: it is checked again
+            result.error = f"{type(error).__name__}: {error}"
+            logger.warning("awaiting check stopped", network_id=network_id, error=str(error))
+        return result
+
+    def _outcome(self, key: UserKey, record: LedgerRecord, deadline: Deadline, result: AwaitingCheck) -> None:
+        state = self._wickr.user_state(key.network_id, key.user_id, deadline)
+        result.checked += 1
+        if state is UserState.ACTIVE:
+            if self._awaiting.record_join(key, record, deadline):
+                first, last = record.first_reinvited_at, record.last_reinvited_at
+                join = Join.seen(key, record.attempts, first, last, self._clock())
+                result.joins.append(join)
+                log_join(join, "sweep")
+        elif state in GONE and self._awaiting.record_gone(key, record, GONE[state], deadline):
+            result.gone += 1
+            logger.info("reinvited user gone", network_id=key.network_id, user_id=key.user_id, outcome=GONE[state])
