@@ -93,18 +93,20 @@ def log_lines(output: str) -> list[dict[str, Any]]:
     return lines
 
 
-def start_aws() -> tuple[Any, str, str]:
-    """moto's server on loopback stands in for SQS and DynamoDB: the function's queue and ledger table."""
+def start_aws(stack: contextlib.ExitStack) -> tuple[str, str]:
+    """moto's server on loopback stands in for SQS and DynamoDB: the function's queue and ledger table.
+
+    The tests' peer (devkit/moto_peer.py): one request at a time, because moto's transactions are not isolated (a
+    refused one puts back a copy of the table, erasing a concurrent settle) and the function claims and settles at
+    once on its ledger pool.
+    """
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from devkit.ledger_table import create_ledger_table
+    from devkit.moto_peer import serial_moto_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
+    url = stack.enter_context(serial_moto_server())
     os.environ.update({f"AWS_ENDPOINT_URL_{name}": url for name in ("SQS", "DYNAMODB", "SECRETS_MANAGER")})
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
@@ -122,7 +124,7 @@ def start_aws() -> tuple[Any, str, str]:
             "USERNAME_HASH_KEY_SECRET": key["ARN"],
         }
     )
-    return server, queue_url, url
+    return queue_url, url
 
 
 def from_our_queue(event: dict[str, Any]) -> dict[str, Any]:
@@ -222,8 +224,8 @@ def main() -> int:
     with WickrEmulator() as emulator:
         emulator.load_seed(DEMO_SEED_PATH)
         configure(emulator.url)
-        server, queue_url, aws_url = start_aws()
-        try:
+        with contextlib.ExitStack() as stack:
+            queue_url, aws_url = start_aws(stack)
             print(f"Wickr emulator on {emulator.url}; SQS and DynamoDB (moto) on {aws_url}")
             print(f"Demo networks: {', '.join(emulator.network_ids())}\n")
 
@@ -255,16 +257,22 @@ def main() -> int:
                     state = "suspended" if user.suspended else ("pending" if user.status == 1 else "active")
                     print(f"  {network_id}/{user.user_id:<5} {state:<9} invitations resent: {sent}")
             calls = {op: emulator.calls(op) for op in ("GetUser", "ListUsers", "BatchReinviteUser")}
-            total = sum(emulator.invites_sent(n, u.user_id) for n in emulator.network_ids() for u in emulator.users(n))
+            users = [(n, u) for n in emulator.network_ids() for u in emulator.users(n)]
+            total = sum(emulator.invites_sent(n, u.user_id) for n, u in users)
+            pending = [emulator.invites_sent(n, u.user_id) for n, u in users if u.status == 1 and not u.suspended]
+            others = [emulator.invites_sent(n, u.user_id) for n, u in users if u.status != 1 or u.suspended]
+            exact = all(sent == 1 for sent in pending) and not any(others)
+            verdict = (
+                "each pending user exactly once; active and suspended users untouched."
+                if exact
+                else "NOT each pending user exactly once (see the table above)."
+            )
             print(
                 f"\nSummary: {calls['GetUser']} GetUser, {calls['ListUsers']} ListUsers and "
-                f"{calls['BatchReinviteUser']} BatchReinviteUser calls; {total} invitations resent, "
-                "each pending user exactly once; active and suspended users untouched."
+                f"{calls['BatchReinviteUser']} BatchReinviteUser calls; {total} invitations resent, {verdict}"
             )
             operate()
-        finally:
-            server.stop()
-    return 0
+    return 0 if exact else 1
 
 
 if __name__ == "__main__":
