@@ -103,11 +103,12 @@ format: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cpu_share
+	$(BIN)/python -m bench.join_check
 
 # The handler and the naive loop at Lambda's CPU share (MemorySize / 1769 of a core, a cgroup v1 CPU quota): the
-# template's 256 MB only, once; `make bench` measures every size.
+# template's MemorySize (1,769 MB) only, once; `make bench` measures every size.
 bench-lambda: $(BIN)/.installed
-	BENCH_SHARE_SIZES=256 BENCH_SHARE_REPEATS=1 $(BIN)/python -m bench.cpu_share
+	BENCH_SHARE_SIZES=1769 BENCH_SHARE_REPEATS=1 $(BIN)/python -m bench.cpu_share
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -38,7 +38,7 @@ BASELINE_SIZES = {int(n) for n in os.environ.get("BENCH_E2E_BASELINE_SIZES", "50
 LATENCY_MS = 20.0
 RATE_LIMIT = 20.0
 BATCH = 10
-MEMORY_GB = 0.25  # template.yaml: MemorySize 256
+MEMORY_GB = 1769 / 1024  # template.yaml: MemorySize 1769
 # List prices, us-east-1, as published by AWS and read on 2026-12-02 (Lambda's arm64 duration and request prices;
 # DynamoDB on-demand since its November 2024 price cut; SQS standard queues). Free tiers left out.
 PRICES = {
