@@ -131,7 +131,7 @@ def test_a_join_whose_answer_was_lost_is_counted_once(  # noqa: PLR0917 - fixtur
     assert failed_ids(_reinvite(["1001"], "m-1")) == set()
     clock[0] += 25 * HOUR  # past the cooldown (a user in cooldown is skipped without a GetUser)
     emulator.update_user(DEMO_NETWORK, "1001", status=2)
-    proxy.lose_answer["UpdateItem"] = 1  # the join is written, its answer never arrives; the retry is refused by it
+    proxy.lose_answer["UpdateItem"] = 1  # the join is written, its answer lost; the retry is known by its join mark
     capsys.readouterr()
 
     assert failed_ids(_reinvite(["1001"], "m-2")) == set()
