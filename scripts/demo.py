@@ -72,16 +72,20 @@ def configure(endpoint: str) -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-def metrics_from(output: str) -> dict[str, float]:
+def metrics_from(output: str, *, per_network: bool = False) -> dict[str, float]:
+    """The service-wide metrics summed (dimension `service`), or the per-network ones as `<network> <name>`."""
     totals: dict[str, float] = {}
     for line in output.splitlines():
         if line.startswith("{") and '"_aws"' in line:
             blob = json.loads(line)
             for directive in blob["_aws"]["CloudWatchMetrics"]:
+                if ("network_id" in directive["Dimensions"][0]) != per_network:
+                    continue
                 for metric in directive["Metrics"]:
                     value = blob[metric["Name"]]
                     values = value if isinstance(value, list) else [value]
-                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
+                    name = f"{blob['network_id']} {metric['Name']}" if per_network else metric["Name"]
+                    totals[name] = totals.get(name, 0) + sum(values)
     return totals
 
 
@@ -141,9 +145,12 @@ def invoke(event: dict[str, Any]) -> tuple[dict[str, Any], str]:
     CAPTURED.seek(0)
     CAPTURED.truncate()
     with contextlib.redirect_stdout(CAPTURED):
-        # Imported here so Powertools' Logger binds to the captured stdout, as it binds to Lambda's.
         from reinviter.handler import lambda_handler
+        from reinviter.telemetry.logger import logger
 
+        # Powertools' Logger keeps the stream it was made with, and something may import it before the first
+        # invocation: point it at the captured stdout every time (as Lambda's stdout is the function's).
+        logger.logger_handler.setStream(CAPTURED)  # type: ignore[attr-defined]
         response = lambda_handler(event, Context())
     return response, CAPTURED.getvalue()
 
@@ -155,6 +162,9 @@ def show(output: str) -> None:
         print(f"    {line['level']:<7} {line['message']}  {json.dumps(extras) if extras else ''}")
     print("  Metrics emitted (EMF, namespace WickrReinviter):")
     print("    " + ", ".join(f"{name} {value:g}" for name, value in sorted(metrics_from(output).items())))
+    per_network = metrics_from(output, per_network=True)
+    if per_network:
+        print("    per network: " + ", ".join(f"{name} {value:g}" for name, value in sorted(per_network.items())))
 
 
 def drain(queue_url: str) -> tuple[int, int, list[str]]:
@@ -201,11 +211,29 @@ def drain(queue_url: str) -> tuple[int, int, list[str]]:
     return batches, reinvited, skips
 
 
+def joined(emulator: WickrEmulator) -> None:
+    """A reinvited user accepts; nobody asks about them again, and the next sweep's join check finds it."""
+    print("\n3b. 12345678/1004 accepts its invitation; the next sweep (no request names 1004) finds the join")
+    emulator.update_user("12345678", "1004", status=2)
+    emulator.reset_journal()
+    _, output = invoke(json.loads((ROOT / "events" / "schedule-all.json").read_text()))
+    for line in log_lines(output):
+        if line["message"] in ("user joined", "reinvited user gone"):
+            fields = {key: line.get(key) for key in ("network_id", "user_id", "reinvites", "hours_to_join")}
+            print(f"    {line['level']:<7} {line['message']}  {json.dumps(fields)}")
+    metrics = metrics_from(output)
+    joins, reinvites = metrics.get("UsersJoined", 0), metrics.get("ReinvitesBeforeJoin", 0)
+    print(
+        f"  UsersJoined {joins:g}, ReinvitesBeforeJoin {reinvites:g},"
+        f" {emulator.calls('GetUser')} GetUser: the one user the listing no longer showed"
+    )
+
+
 def operate() -> None:
     """The operator's view, through the installed `reinviter` command (names stay hidden without --show-names)."""
     command = Path(sys.executable).with_name("reinviter")
     views = [
-        ("a reinvited user", ["status", "12345678", "1004"]),
+        ("a reinvited user who joined", ["status", "12345678", "1004"]),
         ("a skipped user (active)", ["status", "12345678", "1003"]),
         ("who reached the attempt cap", ["given-up", "12345678"]),
     ]
@@ -271,6 +299,7 @@ def main() -> int:
                 f"\nSummary: {calls['GetUser']} GetUser, {calls['ListUsers']} ListUsers and "
                 f"{calls['BatchReinviteUser']} BatchReinviteUser calls; {total} invitations resent, {verdict}"
             )
+            joined(emulator)
             operate()
     return 0 if exact else 1
 
