@@ -27,3 +27,7 @@ def test_the_demo_runs_and_reinvites_each_pending_user_once(tmp_path: Path) -> N
     (summary,) = [line for line in result.stdout.splitlines() if line.startswith("Summary: ")]
     assert "9 invitations resent, each pending user exactly once" in summary
     assert "is not the function's queue" not in output  # the demo's records come from the demo's queue
+    # It ends with a join the sweep found, and its log lines are shown parsed, never leaked raw.
+    assert 'INFO    user joined  {"network_id": "12345678", "user_id": "1004", "reinvites": 1' in result.stdout
+    assert "UsersJoined 1, ReinvitesBeforeJoin 1, 1 GetUser" in result.stdout
+    assert not [line for line in result.stdout.splitlines() if line.startswith('{"level"')]
