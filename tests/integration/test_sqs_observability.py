@@ -14,6 +14,7 @@ from tests.conftest import (
     DEMO_NETWORK,
     OTHER_NETWORK,
     FakeLambdaContext,
+    Logs,
     emitted_metrics,
     failed_ids,
     sqs_event,
@@ -163,3 +164,17 @@ def test_a_fixed_configuration_is_read_on_the_next_cold_start(
     wiring.container.cache_clear()
     settings.get_settings.cache_clear()
     assert failed_ids(handler.lambda_handler(event, lambda_context)) == set()
+
+
+def test_the_message_line_carries_the_requesters_correlation_id(emulator: WickrEmulator, logs: Logs) -> None:
+    from reinviter.handler import lambda_handler
+
+    body = {"networkId": DEMO_NETWORK, "userIds": ["1001"], "correlationId": "hr:4711"}
+    plain = {"networkId": DEMO_NETWORK, "userIds": ["1002"]}
+    event = sqs_event(sqs_record(body, message_id="m-1"), sqs_record(plain, message_id="m-2"))
+
+    assert failed_ids(lambda_handler(event, FakeLambdaContext())) == set()
+
+    done = {line["message_id"]: line for line in logs() if line["message"] == "message done"}
+    assert done["m-1"]["correlation_id"] == "hr:4711"
+    assert "correlation_id" not in done["m-2"]  # none given, none logged

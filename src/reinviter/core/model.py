@@ -75,6 +75,7 @@ class Request:
     receive_count: int = 1
     usernames: tuple[str, ...] = field(default=(), repr=False)
     seal: Seal | None = None  # the sweep's seal (the message's `listing`), unverified
+    correlation_id: str | None = None  # the requester's id for the request (`correlationId`), logged with its outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,7 @@ class Outcomes:
             log(
                 "message failed, left for redelivery" if problems else "message done",
                 message_id=request.message_id,
+                correlation_id=request.correlation_id,
                 network_id=request.network_id,
                 users=entries,
                 verdicts={verdict.value: count for verdict, count in verdicts.items()},

@@ -16,6 +16,7 @@ from pydantic import (
 
 from reinviter.core.model import MAX_USERNAME_LENGTH, MAX_USERS_PER_REINVITE, NETWORK_ID_PATTERN, USER_ID_PATTERN
 
+CORRELATION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 NetworkId = Annotated[str, StringConstraints(pattern=NETWORK_ID_PATTERN)]
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 # Whitespace (Zs, Zl, Zp), control (Cc), format (Cf: zero-width and direction marks) and lone surrogates (Cs): none
@@ -59,6 +60,8 @@ class ReinviteRequest(BaseModel):
     usernames: Annotated[list[Username], Field(max_length=MAX_USERS_PER_REINVITE)] = []
     # Only the sweep writes it (core/seal.py); a malformed one is refused like any malformed body.
     listing: ListingBody | None = None
+    # The requester's own id for this request, logged with its outcome (never personal data: no "@", no spaces).
+    correlation_id: Annotated[str | None, Field(alias="correlationId", pattern=CORRELATION_ID_PATTERN)] = None
 
     @model_validator(mode="after")
     def _check_count(self) -> Self:

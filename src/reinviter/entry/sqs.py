@@ -138,7 +138,15 @@ def read_records(records: Iterable[Any], allowed_networks: frozenset[str], queue
         listing = body.listing  # on the wire, the seal is the message's `listing` member
         seal = Seal(listing.listed_at_ms, listing.key_version, listing.mac) if listing is not None else None
         requests.append(
-            Request(record.messageId, body.network_id, user_ids, record.receive_count, tuple(body.usernames), seal)
+            Request(
+                record.messageId,
+                body.network_id,
+                user_ids,
+                record.receive_count,
+                tuple(body.usernames),
+                seal,
+                body.correlation_id,
+            )
         )
     return Intake(requests, rejections)
 

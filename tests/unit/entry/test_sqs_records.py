@@ -32,6 +32,14 @@ def test_valid_record_becomes_a_request() -> None:
     assert intake.rejections == []
 
 
+def test_a_correlation_id_is_carried_with_its_request() -> None:
+    correlation_id = "hr-onboarding:2026.12-04_1" + "x" * 102  # 128 characters, every kind the schema allows
+    body = {"networkId": "12345678", "userIds": ["1001"], "correlationId": correlation_id}
+    intake = read_records([_record(body)], ALLOWED, QUEUE_ARN)
+
+    assert [request.correlation_id for request in intake.requests] == [correlation_id]
+
+
 def test_repeated_user_ids_are_one_user_in_first_seen_order() -> None:
     intake = read_records(
         [_record({"networkId": "12345678", "userIds": ["1002", "1001", "1002", "1001"]})], ALLOWED, QUEUE_ARN
@@ -61,6 +69,11 @@ def test_unknown_body_fields_are_ignored() -> None:
         ({"networkId": "12345678"}, "invalid body: body: Value error, name at least one user"),
         ({"userIds": ["1001"]}, "invalid body: networkId: Field required"),
         ({"networkId": "99999999", "userIds": ["1001"]}, "network 99999999 is not in WICKR_NETWORK_IDS"),
+        ({"networkId": "12345678", "userIds": ["1"], "correlationId": ""}, "invalid body: correlationId: String"),
+        ({"networkId": "12345678", "userIds": ["1"], "correlationId": "a b"}, "invalid body: correlationId: String"),
+        ({"networkId": "12345678", "userIds": ["1"], "correlationId": "ana@hr"}, "invalid body: correlationId: Str"),
+        ({"networkId": "12345678", "userIds": ["1"], "correlationId": "x" * 129}, "invalid body: correlationId: Str"),
+        ({"networkId": "12345678", "userIds": ["1"], "correlationId": 42}, "invalid body: correlationId: Input should"),
     ],
 )
 def test_rejection_reasons_are_precise(body: Any, reason: str) -> None:
