@@ -113,16 +113,32 @@ def failed_ids(response: dict[str, Any]) -> set[str]:
 
 def emitted_metrics(captured: str) -> dict[str, float]:
     """Sum the service-wide EMF blobs printed to stdout (dimension `service` alone) into {metric name: value}."""
-    return {name: value for (network, name), value in _emitted(captured).items() if network is None}
+    totals: dict[str, float] = {}
+    for network, name, value in _emitted(captured):
+        if network is None:
+            totals[name] = totals.get(name, 0) + value
+    return totals
 
 
 def network_metrics(captured: str) -> dict[tuple[str, str], float]:
     """Sum the per-network EMF blobs (dimensions `service` and `network_id`) into {(network id, metric name): value}."""
-    return {(network, name): value for (network, name), value in _emitted(captured).items() if network is not None}
+    totals: dict[tuple[str, str], float] = {}
+    for network, name, value in _emitted(captured):
+        if network is not None:
+            totals[network, name] = totals.get((network, name), 0) + value
+    return totals
 
 
-def _emitted(captured: str) -> dict[tuple[str | None, str], float]:
-    totals: dict[tuple[str | None, str], float] = {}
+def metric_values(captured: str, name: str, *, per_network: bool = False) -> list[float]:
+    """Every value of one metric in emission order: the service-wide blobs' (or, `per_network`, the others')."""
+    return [
+        value for network, metric, value in _emitted(captured) if metric == name and (network is None) != per_network
+    ]
+
+
+def _emitted(captured: str) -> list[tuple[str | None, str, float]]:
+    """(network id or None for the service-wide blob, metric name, value), every value of every EMF blob, in order."""
+    found: list[tuple[str | None, str, float]] = []
     for line in captured.splitlines():
         if not line.startswith("{") or "_aws" not in line:
             continue
@@ -131,9 +147,8 @@ def _emitted(captured: str) -> dict[tuple[str | None, str], float]:
             network = blob.get("network_id") if "network_id" in directive["Dimensions"][0] else None
             for metric in directive["Metrics"]:
                 value = blob[metric["Name"]]
-                values = value if isinstance(value, list) else [value]
-                totals[network, metric["Name"]] = totals.get((network, metric["Name"]), 0) + sum(values)
-    return totals
+                found += [(network, metric["Name"], v) for v in (value if isinstance(value, list) else [value])]
+    return found
 
 
 Invoke = Callable[..., dict[str, Any]]

@@ -6,14 +6,13 @@ the fault proxy, the ledger's clock held by the test.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from devkit.dynamodb_proxy import Faults, dynamodb_proxy
-from tests.conftest import DEMO_NETWORK, FakeLambdaContext, Logs, failed_ids, sqs_event, sqs_record
+from tests.conftest import DEMO_NETWORK, FakeLambdaContext, Logs, failed_ids, metric_values, sqs_event, sqs_record
 from tests.integration.conftest import table_items
 from wickr_emulator import WickrEmulator
 
@@ -44,24 +43,6 @@ def _cold_start() -> None:
     get_settings.cache_clear()
 
 
-def _blobs(captured: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in captured.splitlines() if line.startswith("{") and "_aws" in line]
-
-
-def _values(blobs: list[dict[str, Any]], name: str, *, per_network: bool = False) -> list[float]:
-    """Every value of a metric in blobs of one dimension set: `service` alone, or `service` and `network_id`."""
-    found: list[float] = []
-    for blob in blobs:
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            dimensions = directive["Dimensions"][0]
-            if (dimensions == ["service", "network_id"]) != per_network:
-                continue
-            if any(metric["Name"] == name for metric in directive["Metrics"]):
-                value = blob[name]
-                found += value if isinstance(value, list) else [value]
-    return found
-
-
 def test_a_reinvited_user_who_accepts_is_recorded_once_and_never_reinvited_again(  # noqa: PLR0917 - fixtures
     emulator: WickrEmulator,
     ledger_table: str,
@@ -84,12 +65,12 @@ def test_a_reinvited_user_who_accepts_is_recorded_once_and_never_reinvited_again
     assert float(item["joined_at"]["N"]) == clock[0]
     assert float(item["first_reinvited_at"]["N"]) == start
     assert item["attempts"] == {"N": "2"}
-    blobs = _blobs(capsys.readouterr().out)
-    assert _values(blobs, "UsersJoined") == [1]
-    assert _values(blobs, "UsersJoined", per_network=True) == [1]
-    assert _values(blobs, "UsersReinvited", per_network=True) == [1]  # 1002, beside the join: the conversion
-    assert _values(blobs, "ReinvitesBeforeJoin") == [2]
-    assert _values(blobs, "HoursToJoin") == [55.0]  # from the first reinvite
+    captured = capsys.readouterr().out
+    assert metric_values(captured, "UsersJoined") == [1]
+    assert metric_values(captured, "UsersJoined", per_network=True) == [1]
+    assert metric_values(captured, "UsersReinvited", per_network=True) == [1]  # 1002, beside the join: the conversion
+    assert metric_values(captured, "ReinvitesBeforeJoin") == [2]
+    assert metric_values(captured, "HoursToJoin") == [55.0]  # from the first reinvite
     joined = [line for line in logs() if line["message"] == "user joined"]
     assert [(line["user_id"], line["reinvites"], line["hours_since_last_reinvite"]) for line in joined] == [
         ("1001", 2, 30.0)
@@ -101,10 +82,12 @@ def test_a_reinvited_user_who_accepts_is_recorded_once_and_never_reinvited_again
     assert failed_ids(_reinvite(["1001"], "m-4")) == set()
     assert emulator.calls() == 0
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 2
-    blobs = _blobs(capsys.readouterr().out)
-    assert _values(blobs, "UsersJoined") == [0]
-    assert _values(blobs, "UsersJoined", per_network=True) == [0]  # the network the batch named, zero included
-    assert _values(blobs, "ReinvitesBeforeJoin") == []  # no join, no sample (a zero would skew the percentiles)
+    captured = capsys.readouterr().out
+    assert metric_values(captured, "UsersJoined") == [0]
+    assert metric_values(captured, "UsersJoined", per_network=True) == [0]  # the network the batch named, zero included
+    assert (
+        metric_values(captured, "ReinvitesBeforeJoin") == []
+    )  # no join, no sample (a zero would skew the percentiles)
     skipped = [line for line in logs() if line["message"] == "reinvite skipped"]
     assert skipped[-1]["reason"] == "joined"
 
@@ -117,7 +100,7 @@ def test_a_user_active_without_a_reinvite_is_no_join(
     assert failed_ids(_reinvite(["1001"], "m-1")) == set()
 
     assert USER_PK not in table_items(dynamodb, ledger_table)
-    assert _values(_blobs(capsys.readouterr().out), "UsersJoined") == [0]
+    assert metric_values(capsys.readouterr().out, "UsersJoined") == [0]
 
 
 def test_a_join_whose_answer_was_lost_is_counted_once(  # noqa: PLR0917 - fixtures
@@ -138,7 +121,7 @@ def test_a_join_whose_answer_was_lost_is_counted_once(  # noqa: PLR0917 - fixtur
 
     assert proxy.seen["UpdateItem"] == 2
     assert "joined_at" in table_items(dynamodb, ledger_table)[USER_PK]
-    assert _values(_blobs(capsys.readouterr().out), "UsersJoined") == [1]
+    assert metric_values(capsys.readouterr().out, "UsersJoined") == [1]
 
 
 def test_a_join_the_ledger_cannot_record_leaves_the_message_done_and_is_recorded_by_the_next_check(  # noqa: PLR0917
@@ -159,11 +142,11 @@ def test_a_join_the_ledger_cannot_record_leaves_the_message_done_and_is_recorded
     assert failed_ids(_reinvite(["1001"], "m-2")) == set()  # the user was skipped as active: done either way
     assert "joined_at" not in table_items(dynamodb, ledger_table)[USER_PK]
     assert [line["user_id"] for line in logs() if line["message"] == "join not recorded"] == ["1001"]
-    assert _values(_blobs(capsys.readouterr().out), "UsersJoined") == [0]
+    assert metric_values(capsys.readouterr().out, "UsersJoined") == [0]
 
     assert failed_ids(_reinvite(["1001"], "m-3")) == set()
     assert "joined_at" in table_items(dynamodb, ledger_table)[USER_PK]
-    assert _values(_blobs(capsys.readouterr().out), "UsersJoined") == [1]
+    assert metric_values(capsys.readouterr().out, "UsersJoined") == [1]
 
 
 def test_a_dry_run_records_no_join(

@@ -6,12 +6,19 @@ over HTTP, the ledger's clock held by the test.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.conftest import DEMO_NETWORK, FakeLambdaContext, failed_ids, network_metrics, sqs_event, sqs_record
+from tests.conftest import (
+    DEMO_NETWORK,
+    FakeLambdaContext,
+    failed_ids,
+    metric_values,
+    network_metrics,
+    sqs_event,
+    sqs_record,
+)
 from tests.conftest import emitted_metrics as service_metrics
 from tests.integration.conftest import receive_all, table_items
 from wickr_emulator import WickrEmulator
@@ -36,15 +43,6 @@ def _sweep() -> dict[str, Any]:
 
     summary: dict[str, Any] = lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())
     return summary["sweep"][DEMO_NETWORK]
-
-
-def _samples(captured: str, name: str) -> list[float]:
-    values: list[float] = []
-    for line in captured.splitlines():
-        if line.startswith("{") and f'"{name}"' in line:
-            value = json.loads(line)[name]
-            values += value if isinstance(value, list) else [value]
-    return values
 
 
 def test_the_sweep_checks_the_reinvited_users_it_no_longer_lists_and_records_each_outcome_once(  # noqa: PLR0917
@@ -81,8 +79,8 @@ def test_the_sweep_checks_the_reinvited_users_it_no_longer_lists_and_records_eac
     captured = capsys.readouterr().out
     assert (service_metrics(captured)["UsersJoined"], service_metrics(captured)["UsersChecked"]) == (1, 3)
     assert network_metrics(captured)[DEMO_NETWORK, "UsersJoined"] == 1
-    assert _samples(captured, "HoursToJoin") == [2.0]
-    assert _samples(captured, "ReinvitesBeforeJoin") == [1]
+    assert metric_values(captured, "HoursToJoin") == [2.0]
+    assert metric_values(captured, "ReinvitesBeforeJoin") == [1]
     receive_all(sqs, queue_url)  # the sweep's own messages (the still pending users), not drained here
 
     emulator.reset_journal()
@@ -114,7 +112,7 @@ def test_a_user_given_up_who_joins_later_counts_as_a_join(  # noqa: PLR0917 - fi
     item = table_items(dynamodb, ledger_table)[_pk("1001")]
     assert "joined_at" in item
     assert "given_up" not in item  # no longer in the operators' given-up list
-    assert _samples(capsys.readouterr().out, "HoursToJoin") == [720.0]
+    assert metric_values(capsys.readouterr().out, "HoursToJoin") == [720.0]
 
 
 def test_a_dry_run_sweep_checks_no_awaited_user(  # noqa: PLR0917 - fixtures

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reinviter.core.batch.joins import join_of
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import DeadlineReached, LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
@@ -82,8 +83,7 @@ class AwaitingChecker:
         result.checked += 1
         if state is UserState.ACTIVE:
             if self._awaiting.record_join(key, record, deadline):
-                first, last = record.first_reinvited_at, record.last_reinvited_at
-                join = Join.seen(key, record.attempts, first, last, self._clock())
+                join = join_of(key, record, self._clock())
                 result.joins.append(join)
                 log_join(join, "sweep")
         elif state in GONE and self._awaiting.record_gone(key, record, GONE[state], deadline):

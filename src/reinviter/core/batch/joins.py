@@ -34,5 +34,9 @@ class Joins:
         if isinstance(answer, LedgerUnavailable):
             logger.warning("join not recorded", network_id=key.network_id, user_id=key.user_id, error=str(answer))
         elif answer:
-            now = self._clock()
-            self._outcomes.joined(Join.seen(key, seen.attempts, seen.first_reinvited_at, seen.last_reinvited_at, now))
+            self._outcomes.joined(join_of(key, seen, self._clock()))
+
+
+def join_of(key: UserKey, record: LedgerRecord, now: float) -> Join:
+    """The join of a user whose record (as read before the join's write) was seen active at `now`."""
+    return Join.seen(key, record.attempts, record.first_reinvited_at, record.last_reinvited_at, now)
