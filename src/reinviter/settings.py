@@ -48,6 +48,8 @@ class Settings(BaseModel):
     # The only queue whose records are requests (each record's eventSourceARN); empty refuses every SQS record.
     reinvite_queue_arn: Annotated[str, Field(alias="REINVITE_QUEUE_ARN")] = ""
     ledger_table: Annotated[str, Field(alias="REINVITE_LEDGER_TABLE")] = ""
+    # The event bus outcome events go to (`default`: the account's default bus); empty: no events.
+    outcome_event_bus: Annotated[str, Field(alias="OUTCOME_EVENT_BUS", pattern=r"^([A-Za-z0-9._\-/]{1,256})?$")] = ""
     cooldown_hours: Annotated[float, Field(alias="REINVITE_COOLDOWN_HOURS", ge=0)] = 24.0
     max_reinvites: Annotated[int, Field(alias="REINVITE_MAX_ATTEMPTS", ge=1)] = 5
     # The wait before the 2nd, 3rd, ... reinvite, e.g. "24,72,168" (the last repeats); empty: the cooldown each time.
@@ -99,7 +101,12 @@ class Settings(BaseModel):
         return value
 
     @field_validator(
-        "reinvite_queue_url", "reinvite_queue_arn", "ledger_table", "username_hash_key_secret", mode="before"
+        "reinvite_queue_url",
+        "reinvite_queue_arn",
+        "ledger_table",
+        "username_hash_key_secret",
+        "outcome_event_bus",
+        mode="before",
     )
     @classmethod
     def _strip(cls, value: Any) -> Any:

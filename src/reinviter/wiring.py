@@ -19,11 +19,12 @@ from reinviter.adapters.dynamodb import (
     DynamoLedger,
     DynamoNameCache,
 )
+from reinviter.adapters.events import OutcomeBus, events_client
 from reinviter.adapters.secrets import SECRET_CONFIG, SecretKey
 from reinviter.adapters.sqs import ReinviteQueue, sqs_client
 from reinviter.adapters.wickr import RequestPacer, WickrGateway, wickr_client
 from reinviter.core.clock import current_time
-from reinviter.core.ports import Cursors, NameCache, NoCursors, NoNameCache
+from reinviter.core.ports import Cursors, NameCache, NoCursors, NoNameCache, NoPublisher, OutcomePublisher
 from reinviter.core.seal import ListingSeal
 from reinviter.orchestration.awaiting import AwaitingChecker
 from reinviter.orchestration.service import ReinviteService
@@ -65,6 +66,14 @@ def _stores(settings: Settings, key: SecretKey | None) -> tuple[DynamoLedger | N
     return ledger, names, cursors
 
 
+def _publisher(settings: Settings) -> OutcomePublisher:
+    """Where outcome events go: the configured bus, or nowhere."""
+    if not settings.outcome_event_bus:
+        logger.info("outcome events off: OUTCOME_EVENT_BUS is empty")
+        return NoPublisher()
+    return OutcomeBus(events_client(), settings.outcome_event_bus)
+
+
 @cache
 def container() -> Container:
     """Built on the first invocation (not at import, so a bad variable fails that invocation loudly) and reused."""
@@ -80,6 +89,7 @@ def container() -> Container:
     ledger, names, cursors = _stores(settings, key)
     if not settings.username_cache:
         logger.info("resolution cache off: every name is looked up with ListUsers")
+    publisher = _publisher(settings)
     service = ReinviteService(
         gateway,
         pool,
@@ -91,12 +101,13 @@ def container() -> Container:
         dry_run=settings.dry_run,
         names=names,
         seal=seal,
+        publisher=publisher,
     )
     queue = ReinviteQueue(sqs_client(), settings.reinvite_queue_url) if settings.reinvite_queue_url else None
     awaiting = None
     if ledger is not None:  # the sweep's join check: its own client, the ledger's writes
         found = DynamoAwaiting(boto3.client("dynamodb", config=DYNAMODB_CONFIG), settings.ledger_table, ledger)
-        awaiting = AwaitingChecker(found, gateway, cursors, current_time)
+        awaiting = AwaitingChecker(found, gateway, cursors, current_time, publisher)
     sweeper = Sweeper(
         gateway,
         queue,

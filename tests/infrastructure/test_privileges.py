@@ -119,6 +119,29 @@ def test_the_function_may_query_only_the_awaiting_index(expanded):
     ]
 
 
+@pytest.mark.parametrize(
+    ("bus", "granted"),
+    [
+        ("default", f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"),
+        ("onboarding-outcomes", f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/onboarding-outcomes"),
+        ("", None),  # events off: no grant at all
+    ],
+)
+def test_the_function_puts_events_on_the_configured_bus_only_and_as_itself(expanded, bus, granted):
+    statements = _role_statements(expanded, "ReinviterRole")
+    publishing = [s for s in statements if any(a.startswith("events:") for a in _as_list(s["Action"]))]
+    assert [s["Sid"] for s in publishing] == ["OutcomeEvents"]  # the only events grant, in a policy of its own
+    (statement,) = publishing
+    assert statement["Effect"] == "Allow"
+    assert _as_list(statement["Action"]) == ["events:PutEvents"]
+    # Its own source only: the role cannot forge another service's events on the bus.
+    assert statement["Condition"] == {"StringEquals": {"events:source": "wickr.reinviter"}}
+    refs = _refs(OutcomeEventBusName=bus)
+    policy = expanded["Resources"]["ReinviterOutcomeEvents"]
+    exists = refs["Conditions"][policy["Condition"]]
+    assert (_resolve(statement["Resource"], refs) if exists else None) == granted
+
+
 @pytest.mark.parametrize(("role", "service"), [("ReinviterRole", "lambda"), ("SweepSchedulerRole", "scheduler")])
 def test_each_trust_is_conditioned_on_this_account(expanded, role, service):
     (statement,) = expanded["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]

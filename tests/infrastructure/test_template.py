@@ -241,7 +241,10 @@ def test_template_defaults_are_the_code_defaults(template):
     assert settings.username_hash_key_secret == ATTRIBUTES["UsernameHashKey"]
     assert settings.username_cache  # deployed, resolutions are remembered
     assert settings.reinvite_queue_arn == ATTRIBUTES["ReinviteQueue.Arn"]
+    # Deployed, outcome events go to the account's default bus; unset (local runs, the tests) there are none.
+    assert settings.outcome_event_bus == "default"
     wired_elsewhere = {
+        "outcome_event_bus",
         "network_ids",
         "reinvite_queue_url",
         "reinvite_queue_arn",

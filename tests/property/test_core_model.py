@@ -12,6 +12,9 @@ resolve stage that took ListUsers' "pending" for "active" is caught as "reported
 Users accept their invitation, or are deleted, at any step (GetUser and ListUsers say so from then on; Wickr
 refuses to reinvite them): a join is recorded only for a user who accepted, never while a claim is held, counted at
 most once, and its reinvites are the invitations Wickr sent; no reinvite names a user recorded as joined.
+Outcome events are published as the scheduler publishes them (before the settle or the join's write they report,
+the skips before the report), EventBridge failing them or losing its answer: an event id always names one outcome,
+no invitation is told under two ids, and once SQS is done every invitation and every recorded join was told.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from devkit.fakes import FakeWickr, InMemoryLedger, retryable
 from reinviter.core.batch import BatchRun
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerUnavailable, WickrError
+from reinviter.core.events import DetailType, OutcomeEvent
 from reinviter.core.model import ReinviteReceipt, Request, UserKey, UserState
 from reinviter.core.planning import ReinviteCall
 from reinviter.core.policy import Policy
@@ -47,6 +51,7 @@ MAX_ATTEMPTS = 3
 MAX_INVOCATIONS = 2  # at once; more adds little and dilutes the search
 NEVER = Deadline.never()
 LEDGER_FAULTS = st.sampled_from([None, None, None, "fail", "lose"])
+BUS_FAULTS = st.sampled_from([None, None, None, "fail", "lose"])  # lose: put, but the answer never arrived
 
 
 @dataclass
@@ -95,6 +100,7 @@ class CoreModel(RuleBasedStateMachine):
         self.accepted: dict[UserKey, float] = {}  # users who accepted their invitation, and when
         self.deleted: set[UserKey] = set()  # users an administrator deleted (GetUser: not found)
         self.joins_counted: dict[UserKey, int] = {}
+        self.told: list[OutcomeEvent] = []  # every event EventBridge accepted, repeats included
 
     def clock(self) -> float:
         return self.now
@@ -178,7 +184,13 @@ class CoreModel(RuleBasedStateMachine):
         directory = Resolutions(
             {name_key(NETWORK, USERNAMES[uid]): Found(uid, self.state(uid)) for m in batch for uid in m.by_name}
         )
-        return BatchRun(requests, self.policy, self.clock, use_ledger=True, directory=directory)
+        return BatchRun(requests, self.policy, self.clock, use_ledger=True, directory=directory, announce=True)
+
+    def publish(self, events: list[OutcomeEvent], fault: str | None) -> set[str]:
+        """EventBridge: puts the events unless it fails them; a lost answer put them, yet reports none put."""
+        if fault != "fail":
+            self.told += events
+        return {event.event_id for event in events} if fault else set()
 
     def state(self, user_id: str) -> UserState:
         return self.wickr.user_state(NETWORK, user_id, NEVER)
@@ -186,7 +198,7 @@ class CoreModel(RuleBasedStateMachine):
     @staticmethod
     def ask_ledger(inv: Invocation, claims: list[ReinviteCall]) -> None:
         """The writes a check leads to, as the scheduler asks for them: the joins it saw, the calls to claim."""
-        inv.ledger += [("join", None, seen) for seen in inv.run.joins.take()]
+        inv.ledger += [("publish", None, ("join", seen)) for seen in inv.run.joins.take()]
         inv.ledger += [("claim", chunk, None) for chunk in claims]
 
     def admit(self, run: BatchRun) -> tuple[list[UserKey], list[ReinviteCall]]:
@@ -275,6 +287,9 @@ class CoreModel(RuleBasedStateMachine):
 
     def answer_ledger(self, inv: Invocation, data: st.DataObject) -> None:
         step, chunk, detail = inv.ledger.pop(data.draw(st.integers(0, len(inv.ledger) - 1)))
+        if step == "publish":  # the events first; the write they report only once they were put
+            self.publish_then(inv, chunk, detail, data.draw(BUS_FAULTS))
+            return
         self.next_fault = data.draw(LEDGER_FAULTS)
         try:
             if step == "claim":
@@ -297,6 +312,18 @@ class CoreModel(RuleBasedStateMachine):
         elif step == "join":
             inv.run.joins.recorded(detail[0], detail[1], answer)
         # a release's answer changes nothing in the run (a failed one only delays the users until the lease ends)
+
+    def publish_then(self, inv: Invocation, chunk: ReinviteCall | None, detail: Any, fault: str | None) -> None:
+        then, payload = detail
+        announce = inv.run.announce
+        events = announce.joined(*payload) if then == "join" else announce.sent(chunk, *payload)  # type: ignore[arg-type]
+        if self.publish(events, fault):
+            if then == "join":
+                inv.run.joins.unpublished(payload[0])
+            else:
+                inv.run.announce.unpublished(chunk)  # type: ignore[arg-type]
+            return
+        inv.ledger.append((then, chunk, payload))
 
     @precondition(lambda self: self.any_inv(lambda inv: bool(inv.ready)))
     @rule(data=st.data())
@@ -330,7 +357,7 @@ class CoreModel(RuleBasedStateMachine):
         if isinstance(answer, ReinviteReceipt):
             attempts = inv.run.sent(chunk, answer)
             if attempts is not None:  # None: perhaps sent, nothing to settle (the claim stays for the replay)
-                inv.ledger.append(("settle", chunk, (answer, attempts)))
+                inv.ledger.append(("publish", chunk, ("settle", (answer, attempts))))
         elif inv.run.send_failed(chunk, answer):
             inv.ledger.append(("release", chunk, None))
 
@@ -349,10 +376,13 @@ class CoreModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def an_invocation_reports(self, data: st.DataObject) -> None:
         number = data.draw(st.sampled_from(sorted(k for k, inv in self.invocations.items() if inv.idle())))
-        self.report(self.invocations.pop(number))
+        self.report(self.invocations.pop(number), data.draw(BUS_FAULTS))
 
-    def report(self, inv: Invocation) -> None:
-        report = inv.run.outcomes.finish(inv.run.requests, inv.run.directory)
+    def report(self, inv: Invocation, bus_fault: str | None = None) -> None:
+        skips = inv.run.announce.skipped()
+        unpublished = self.publish([event for found in skips.values() for event in found], bus_fault)
+        failing = {message_id for message_id, found in skips.items() if {e.event_id for e in found} & unpublished}
+        report = inv.run.outcomes.finish(inv.run.requests, inv.run.directory, failing)
         for join in report.joins:
             self.joins_counted[join.key] = self.joins_counted.get(join.key, 0) + 1
             assert join.reinvites == len(self.wickr.sent.get(join.key, [])), join
@@ -382,6 +412,28 @@ class CoreModel(RuleBasedStateMachine):
         assert set(self.joins_counted) <= {k for k, r in self.ledger.records.items() if r.joined_at is not None}
 
     @invariant()
+    def an_event_id_names_one_outcome_and_no_invitation_is_told_twice(self) -> None:
+        outcome_of: dict[str, tuple[object, ...]] = {}
+        for event in self.told:
+            detail = event.detail
+            said = (
+                event.detail_type,
+                detail.get("userId"),
+                detail.get("entry"),
+                detail.get("attempt"),
+                detail.get("reason"),
+            )
+            assert outcome_of.setdefault(event.event_id, said) == said, event
+        for key, times in self.wickr.sent.items():
+            reinvites = self.told_ids(DetailType.REINVITED, key)
+            assert len(reinvites) <= len(times), (key, reinvites, times)  # never one invitation under two ids
+        for key in self.accepted:
+            assert len(self.told_ids(DetailType.JOINED, key)) <= 1, key
+
+    def told_ids(self, detail_type: DetailType, key: UserKey) -> set[str]:
+        return {e.event_id for e in self.told if e.detail_type is detail_type and e.detail["userId"] == key.user_id}
+
+    @invariant()
     def nobody_invited_twice_inside_the_cooldown(self) -> None:
         for key, times in self.wickr.sent.items():
             gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
@@ -407,6 +459,12 @@ class CoreModel(RuleBasedStateMachine):
         named = {uid for message in self.messages for uid in message.user_ids}
         assert all(self.invited_or_accepted(uid) for uid in named)
         self.nobody_invited_twice_inside_the_cooldown()
+        # Nothing lost: each invitation Wickr sent was told (once, under its own id), and so was each recorded join.
+        for key, times in self.wickr.sent.items():
+            assert len(self.told_ids(DetailType.REINVITED, key)) == len(times), key
+        for key, record in self.ledger.records.items():
+            if record.joined_at is not None:
+                assert len(self.told_ids(DetailType.JOINED, key)) == 1, key
         logger.setLevel("INFO")
 
     def sqs_delivers_alone(self, message: Message) -> None:
@@ -475,7 +533,8 @@ def _run(model: CoreModel, *steps: tuple[str, tuple[object, ...]]) -> None:
 
 
 # an_invocation_runs_through draws, for one user: the batch, the read's fault, where it stops, the check (answered,
-# index), the claim (index, fault), the call (outcome, index), its answer (index), the settle or release (index, fault).
+# index), the claim (index, fault), the call (outcome, index), its answer (index), the events' publication (index,
+# fault), the settle or release (index, fault).
 def test_a_replay_refused_by_wickr_keeps_its_claim_so_a_later_request_cannot_send_again() -> None:
     _run(
         CoreModel(),
@@ -496,7 +555,7 @@ def test_a_claim_whose_answer_was_lost_is_replayed_not_doubled() -> None:
         ("message", ("1001", "1002")),
         ("run", (0, None, "completes", True, 0, True, 0, 0, "lose")),  # the claim applied, its answer lost
         ("time", (VISIBILITY_S + 1,)),
-        ("run", (0, None, "completes", "answered", 0, 0, 0, None)),  # the redelivery replays the orphan claim
+        ("run", (0, None, "completes", "answered", 0, 0, 0, None, 0, None)),  # the redelivery replays the orphan claim
     )
 
 
@@ -505,10 +564,10 @@ def test_a_lost_settle_is_replayed_and_counted_once() -> None:
     _run(
         model,
         ("message", ("1001",)),
-        ("run", (0, None, "completes", True, 0, 0, None, "answered", 0, 0, 0, "fail")),  # settle never written
+        ("run", (0, None, "completes", True, 0, 0, None, "answered", 0, 0, 0, None, 0, "fail")),  # settle never written
         ("time", (LEASE_S + 1,)),
         ("message", ("1001",)),
-        ("run", (1, None, "completes", "answered", 0, 0, 0, None)),  # replayed: Wickr answers from memory
+        ("run", (1, None, "completes", "answered", 0, 0, 0, None, 0, None)),  # replayed: Wickr answers from memory
     )
     assert model.ledger.records[UserKey(NETWORK, "1001")].attempts == 1
 
@@ -518,7 +577,8 @@ def test_two_invocations_that_see_the_same_join_count_it_once() -> None:
     model = CoreModel()
     model.onboarding_sends_a_message(["1001"])
     first = model.messages[0]
-    model.an_invocation_runs_through(Script([first], None, "completes", True, 0, 0, None, "answered", 0, 0, 0, None))
+    choices = (None, "completes", True, 0, 0, None, "answered", 0, 0, 0, None, 0, None)
+    model.an_invocation_runs_through(Script([first], *choices))
     model.time_passes(COOLDOWN_S + 1)
     model.a_user_accepts("1001")
     model.onboarding_sends_a_message(["1001"])
@@ -528,6 +588,9 @@ def test_two_invocations_that_see_the_same_join_count_it_once() -> None:
     invocations = [model.invocations[1], model.invocations[2]]
     for inv in invocations:
         model.answer_check(inv, Script(True, 0))  # type: ignore[arg-type]
+    for inv in invocations:  # both tell the join (the same id), then both write it
+        assert [step for step, _, _ in inv.ledger] == ["publish"]
+        model.answer_ledger(inv, Script(0, None))  # type: ignore[arg-type]
     for inv in invocations:
         assert [step for step, _, _ in inv.ledger] == ["join"]
         model.answer_ledger(inv, Script(0, None))  # type: ignore[arg-type]

@@ -63,3 +63,7 @@ class LedgerDeadline(LedgerUnavailable):
 
 class QueueError(Exception):
     """Some messages could not be queued; none of the caller's progress past them may be recorded."""
+
+
+class EventsUnpublished(Exception):  # noqa: N818 - reads as the state it reports
+    """Outcome events were still unpublished after the retries: the outcome they report must not be recorded yet."""

@@ -36,6 +36,25 @@ SKIP_REASONS = {
 }
 
 
+class SkipReason(enum.Enum):
+    """Why a user was skipped, as a `User Skipped` event's `reason` says it (a fixed set consumers can match on)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    UNKNOWN = "unknown"  # Wickr knows no such user
+    UNKNOWN_USERNAME = "unknown-username"
+    COOLDOWN = "cooldown"
+    GIVEN_UP = "given-up"
+    CLAIMED = "claimed"
+
+
+SKIP_OF_STATE = {
+    UserState.ACTIVE: SkipReason.ACTIVE,
+    UserState.SUSPENDED: SkipReason.SUSPENDED,
+    UserState.NOT_FOUND: SkipReason.UNKNOWN,
+}
+
+
 class Verdict(enum.Enum):
     """The end state of one user in one batch."""
 
@@ -92,6 +111,7 @@ class UserOutcome:
 
     verdict: Verdict
     reason: str
+    skip: SkipReason | None = None  # a skip's reason as its event says it
 
 
 @dataclass(frozen=True, slots=True)

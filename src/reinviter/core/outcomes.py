@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from reinviter.core.errors import DeadlineReached, LedgerDeadline, LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
 from reinviter.core.metric_names import Metric
-from reinviter.core.model import Join, Request, UserKey, UserOutcome, Verdict
+from reinviter.core.model import Join, Request, SkipReason, UserKey, UserOutcome, Verdict
 from reinviter.core.usernames import NameKey, Resolutions
 
 # When two stages speak of one user, the verdict that asks SQS for a retry wins over one that does not: a message
@@ -73,18 +73,22 @@ class Outcomes:
         self.count(Metric.NETWORKS_NOT_FOUND)
         logger.error("network unknown to Wickr", network_id=network_id, error=str(error))
 
-    def record(self, keys: Iterable[UserKey], verdict: Verdict, reason: str) -> None:
-        """Set these users' verdict, unless one that asks for a retry is already there."""
+    def record(self, keys: Iterable[UserKey], verdict: Verdict, reason: str, skip: SkipReason | None = None) -> None:
+        """Set these users' verdict, unless one that asks for a retry is already there (`skip`: a skip's reason)."""
         outcomes = self._report.outcomes
         for key in keys:
             current = outcomes.get(key)
             if current is None or RANK[verdict] >= RANK[current.verdict]:
-                outcomes[key] = UserOutcome(verdict, reason)
+                outcomes[key] = UserOutcome(verdict, reason, skip)
 
     def joined(self, join: Join) -> None:
         """This batch recorded a user's join (the ledger's condition makes it the only one that counts it)."""
         self._report.joins.append(join)
         log_join(join, "request")
+
+    def verdicts_so_far(self) -> dict[UserKey, UserOutcome]:
+        """Each user's outcome as recorded so far."""
+        return self._report.outcomes
 
     def has(self, key: UserKey) -> bool:
         """Whether the user already has a verdict."""
@@ -94,8 +98,15 @@ class Outcomes:
         """Count a metric that is not a verdict (users checked, users given up)."""
         self._report.counts[metric] += amount
 
-    def finish(self, requests: Iterable[Request], directory: Resolutions | None = None) -> BatchReport:
-        """Each message's result: failed if any of its entries asks for a retry. Logs one line a message.
+    def finish(
+        self,
+        requests: Iterable[Request],
+        directory: Resolutions | None = None,
+        unpublished: Collection[str] = (),
+    ) -> BatchReport:
+        """Each message's result: failed if an entry asks for a retry or its events were not. Logs one line a message.
+
+        `unpublished`: the ids of the messages whose `User Skipped` events were not published.
 
         An entry is a user id, or a username by its place (`usernames[3]`): the user it resolved to, or its own
         outcome (unknown, ambiguous, not looked up).
@@ -104,24 +115,9 @@ class Outcomes:
         directory = directory if directory is not None else Resolutions()
         report.unresolved = directory.unresolved()
         for request in requests:
-            verdicts: Counter[Verdict] = Counter()
-            problems: dict[str, str] = {}
-            skipped: dict[str, str] = {}
-            entries = 0
-            for entry_label, entry in directory.entries(request):
-                entries += 1
-                if isinstance(entry, UserOutcome):
-                    outcome = entry
-                else:
-                    found = report.outcomes.get(entry)
-                    if found is None:  # a stage forgot this user: never report it done
-                        found = report.outcomes[entry] = UserOutcome(Verdict.UNFINISHED, "no verdict reached")
-                    outcome = found
-                verdicts[outcome.verdict] += 1
-                if outcome.verdict in RETRIED:
-                    problems[entry_label] = outcome.reason
-                elif outcome.verdict is Verdict.SKIPPED:
-                    skipped[entry_label] = outcome.reason
+            verdicts, problems, skipped = _entries_of(request, directory, report.outcomes)
+            if request.message_id in unpublished:
+                problems["events"] = "outcome events not published"
             if problems:
                 report.failed_message_ids.append(request.message_id)
             log = logger.warning if problems else logger.info
@@ -130,12 +126,35 @@ class Outcomes:
                 message_id=request.message_id,
                 correlation_id=request.correlation_id,
                 network_id=request.network_id,
-                users=entries,
+                users=verdicts.total(),
                 verdicts={verdict.value: count for verdict, count in verdicts.items()},
                 problems=problems or None,
                 skipped=skipped or None,
             )
         return report
+
+
+def _entries_of(
+    request: Request, directory: Resolutions, outcomes: dict[UserKey, UserOutcome]
+) -> tuple[Counter[Verdict], dict[str, str], dict[str, str]]:
+    """A message's entries: how many ended in each verdict, and the reasons of those retried and of those skipped."""
+    verdicts: Counter[Verdict] = Counter()
+    problems: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for entry_label, entry in directory.entries(request):
+        if isinstance(entry, UserOutcome):
+            outcome = entry
+        else:
+            found = outcomes.get(entry)
+            if found is None:  # a stage forgot this user: never report it done
+                found = outcomes[entry] = UserOutcome(Verdict.UNFINISHED, "no verdict reached")
+            outcome = found
+        verdicts[outcome.verdict] += 1
+        if outcome.verdict in RETRIED:
+            problems[entry_label] = outcome.reason
+        elif outcome.verdict is Verdict.SKIPPED:
+            skipped[entry_label] = outcome.reason
+    return verdicts, problems, skipped
 
 
 def log_join(join: Join, seen_by: str) -> None:

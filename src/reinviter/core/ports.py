@@ -2,9 +2,10 @@
 
 Production adapters (under `adapters/`): `wickr.WickrGateway` (Wickr, both ports), `dynamodb.DynamoLedger` (claims),
 `dynamodb.DynamoNameCache`, `dynamodb.DynamoCursors`, `dynamodb.DynamoAwaiting`, `sqs.ReinviteQueue` (the sweep's
-queue), `secrets.SecretKey` (the stack's key), `core.clock.current_time`. The null adapters beside the ports are the
-explicit "not configured" modes (no table: nothing recorded, nothing remembered, nothing resumed). Unit and
-model-based tests implement them over dicts (devkit/fakes.py).
+queue), `events.OutcomeBus` (outcome events), `secrets.SecretKey` (the stack's key), `core.clock.current_time`.
+The null adapters beside the ports are the explicit "not configured" modes (no table: nothing recorded, nothing
+remembered, nothing resumed; no bus: nothing published). Unit and model-based tests implement them over dicts
+(devkit/fakes.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from reinviter.core.deadline import Deadline
+from reinviter.core.events import OutcomeEvent
 from reinviter.core.model import HashKey, ListedUser, PendingUser, ReinviteReceipt, UserKey, UserState
 from reinviter.core.planning import ReinviteCall
 from reinviter.core.policy import LedgerRecord
@@ -185,6 +187,25 @@ class NoCursors:
 
     def delete(self, network_id: str) -> None:
         """Nothing to delete."""
+
+
+class OutcomePublisher(Protocol):
+    """Where outcome events go (`events.OutcomeBus`: EventBridge PutEvents)."""
+
+    enabled: bool  # False: no bus configured, so no event is even built
+
+    def publish(self, events: Sequence[OutcomeEvent], deadline: Deadline) -> set[str]:
+        """Publish every event (retrying failed entries); the ids of those still unpublished (empty: all were)."""
+
+
+class NoPublisher:
+    """OUTCOME_EVENT_BUS is empty: outcomes are logged and counted, not published."""
+
+    enabled = False
+
+    def publish(self, events: Sequence[OutcomeEvent], deadline: Deadline) -> set[str]:
+        """Nothing to publish to."""
+        return set()
 
 
 class QueuePort(Protocol):

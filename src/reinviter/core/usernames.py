@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from reinviter.core.model import ListedUser, Request, UserKey, UserOutcome, UserState, Verdict
+from reinviter.core.model import ListedUser, Request, SkipReason, UserKey, UserOutcome, UserState, Verdict
 
 
 def normalise(username: str) -> str:
@@ -69,7 +69,7 @@ class Found:
 Resolution = Found | UserOutcome  # a user, or the outcome of an entry that names none
 
 
-UNKNOWN = UserOutcome(Verdict.SKIPPED, "unknown username")
+UNKNOWN = UserOutcome(Verdict.SKIPPED, "unknown username", SkipReason.UNKNOWN_USERNAME)
 
 
 def match(listed: Iterable[ListedUser], key: NameKey) -> Resolution:

@@ -2,9 +2,10 @@
 
 A user the ledger awaits (reinvited, no outcome yet: the sparse AwaitingIndex) who is missing from the network's
 pending listing has accepted, been deleted or been suspended; one GetUser says which (a user still pending, listed
-on a page an earlier run read, stays awaited). Users the listing shows cost nothing but their key in the index's
-page, so the cost grows with the users reinvited and gone, never with the table. Progress is kept per page in a
-cursor of its own, so a check cut short by the deadline continues on the next sweep.
+on a page an earlier run read, stays awaited). A join's `User Joined` event is published before the join is
+recorded, as on the request path. Users the listing shows cost nothing but their key in the index's page, so the
+cost grows with the users reinvited and gone, never with the table. Progress is kept per page in a cursor of its
+own, so a check cut short by the deadline continues on the next sweep.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reinviter.core import events
 from reinviter.core.batch.joins import join_of
 from reinviter.core.deadline import Deadline
-from reinviter.core.errors import DeadlineReached, LedgerUnavailable, WickrError
+from reinviter.core.errors import DeadlineReached, EventsUnpublished, LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
 from reinviter.core.model import Join, UserKey, UserState
 from reinviter.core.outcomes import log_join
 from reinviter.core.policy import LedgerRecord
-from reinviter.core.ports import AwaitingOutcomes, Cursors, WickrPort
+from reinviter.core.ports import AwaitingOutcomes, Cursors, NoPublisher, OutcomePublisher, WickrPort
 
 GONE = {UserState.NOT_FOUND: "deleted", UserState.SUSPENDED: "suspended"}
 PAGE_BUDGET_S = 6.0  # a page needs its Query, a read and the cursor's write: started only if this much time is left
@@ -45,12 +47,18 @@ class AwaitingChecker:
     """Checks a network's awaited users that its listing did not show."""
 
     def __init__(
-        self, awaiting: AwaitingOutcomes, wickr: WickrPort, cursors: Cursors, clock: Callable[[], float]
+        self,
+        awaiting: AwaitingOutcomes,
+        wickr: WickrPort,
+        cursors: Cursors,
+        clock: Callable[[], float],
+        publisher: OutcomePublisher | None = None,
     ) -> None:
         self._awaiting = awaiting
         self._wickr = wickr
         self._cursors = cursors
         self._clock = clock
+        self._publisher: OutcomePublisher = publisher if publisher is not None else NoPublisher()
 
     def check(self, network_id: str, listed: set[str], deadline: Deadline) -> AwaitingCheck:
         """Page through the network's awaited users until done or the deadline; a failure ends this run's check."""
@@ -73,7 +81,7 @@ class AwaitingChecker:
                 self._cursors.save(name, after)  # every user of the page has its outcome or is still pending
         except DeadlineReached:
             logger.info("awaiting check deadline reached, will resume", network_id=network_id)
-        except (WickrError, LedgerUnavailable) as error:  # the cursor stays before the page: it is checked again
+        except (WickrError, LedgerUnavailable, EventsUnpublished) as error:  # the cursor stays: the page is rechecked
             result.error = f"{type(error).__name__}: {error}"
             logger.warning("awaiting check stopped", network_id=network_id, error=str(error))
         return result
@@ -82,8 +90,13 @@ class AwaitingChecker:
         state = self._wickr.user_state(key.network_id, key.user_id, deadline)
         result.checked += 1
         if state is UserState.ACTIVE:
+            now = self._clock()
+            join = join_of(key, record, now)
+            if self._publisher.enabled:  # published before the join is recorded: a failure leaves it to the next check
+                event = events.joined(join, record.first_reinvited_at, now, None)
+                if self._publisher.publish([event], deadline):
+                    raise EventsUnpublished(f"User Joined of user {key.user_id}")
             if self._awaiting.record_join(key, record, deadline):
-                join = join_of(key, record, self._clock())
                 result.joins.append(join)
                 log_join(join, "sweep")
         elif state in GONE and self._awaiting.record_gone(key, record, GONE[state], deadline):

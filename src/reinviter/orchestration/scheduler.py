@@ -3,8 +3,8 @@
 Wickr calls run on the worker pool, at most `concurrency` at once, a ready BatchReinviteUser before any further
 GetUser, so a 50-user call goes out while the rest of the batch is still being checked. Ledger writes (claims,
 take-overs, settles, releases, joins) run on a pool of their own, so Wickr is not idle while DynamoDB answers.
-Every job is a named class; each is a leaf: one call, waiting for nothing queued on any pool. Only this thread
-touches the run.
+Outcome events are published on the ledger pool too, each before the write that records its outcome. Every job is a
+named class; each is a leaf: one call, waiting for nothing queued on any pool. Only this thread touches the run.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from reinviter.core.batch import BatchRun
 from reinviter.core.batch.takeover import StaleClaim
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerUnavailable, WickrError
+from reinviter.core.events import OutcomeEvent
 from reinviter.core.logs import logger
 from reinviter.core.model import ReinviteReceipt, UserKey, UserState
 from reinviter.core.planning import ReinviteCall
 from reinviter.core.policy import LedgerRecord
-from reinviter.core.ports import Ledger, WickrPort
+from reinviter.core.ports import Ledger, OutcomePublisher, WickrPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ class SettleJob:
     """Record Wickr's answer to a call."""
 
     call: ReinviteCall
+    receipt: ReinviteReceipt
+    attempts: dict[UserKey, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,16 @@ class JoinJob:
     seen: LedgerRecord
 
 
+@dataclass(frozen=True, slots=True)
+class PublishJob:
+    """Publish the events of an outcome, then record it (`then`): an unpublished outcome stays unrecorded."""
+
+    events: list[OutcomeEvent]
+    then: SettleJob | JoinJob
+
+
 WickrJob = CheckJob | RecheckJob | SendJob
-LedgerJob = ClaimJob | TakeOverJob | SettleJob | ReleaseJob | JoinJob
+LedgerJob = ClaimJob | TakeOverJob | SettleJob | ReleaseJob | JoinJob | PublishJob
 
 
 class Scheduler:
@@ -97,6 +108,7 @@ class Scheduler:
         *,
         wickr: WickrPort,
         ledger: Ledger,
+        publisher: OutcomePublisher,
         wickr_pool: Executor,
         ledger_pool: Executor,
         concurrency: int,
@@ -105,6 +117,7 @@ class Scheduler:
         self.run = run
         self._wickr = wickr
         self._ledger = ledger
+        self._publisher = publisher
         self._wickr_pool = wickr_pool
         self._ledger_pool = ledger_pool
         self._concurrency = concurrency
@@ -160,7 +173,7 @@ class Scheduler:
     def claim(self, calls: list[ReinviteCall]) -> None:
         """Ask the ledger to claim each call's users (and to record the joins the checks saw)."""
         for key, seen in self.run.joins.take():
-            self._submit_ledger(JoinJob(key, seen), self._ledger.record_join, key, seen, self.deadline.for_cleanup())
+            self._record(JoinJob(key, seen), self.run.announce.joined(key, seen))
         for call in calls:
             self._submit_ledger(ClaimJob(call), self._ledger.claim, call, self.run.seen(call), self.deadline)
 
@@ -217,8 +230,30 @@ class Scheduler:
         if attempts is None:
             return  # perhaps sent: the claim stays for an exact replay
         self.rechecks.extend(self.run.rechecks.take())
+        self._record(SettleJob(call, receipt, attempts), self.run.announce.sent(call, receipt, attempts))
+
+    def _record(self, job: SettleJob | JoinJob, events: list[OutcomeEvent]) -> None:
+        """Record an outcome in the ledger, its events (if any) published first."""
         cleanup = self.deadline.for_cleanup()
-        self._submit_ledger(SettleJob(call), self._ledger.settle, call, receipt, attempts, cleanup)
+        if events:
+            self._submit_ledger(PublishJob(events, job), self._publisher.publish, events, cleanup)
+        elif isinstance(job, SettleJob):
+            self._submit_ledger(job, self._ledger.settle, job.call, job.receipt, job.attempts, cleanup)
+        else:
+            self._submit_ledger(job, self._ledger.record_join, job.key, job.seen, cleanup)
+
+    def skip_events(self) -> set[str]:
+        """Publish every asking message's `User Skipped` events; the ids of the messages whose events were not."""
+        by_message = self.run.announce.skipped()
+        unique = {event.event_id: event for found in by_message.values() for event in found}
+        if not unique:
+            return set()
+        unpublished = self._publisher.publish(list(unique.values()), self.deadline.for_cleanup())
+        return {
+            message_id
+            for message_id, found in by_message.items()
+            if any(event.event_id in unpublished for event in found)
+        }
 
     def _on_ledger(self, job: LedgerJob, future: Future[Any]) -> None:
         """Hand a ledger request's answer to the run."""
@@ -240,8 +275,19 @@ class Scheduler:
             self.run.settled(job.call, answer)
         elif isinstance(job, JoinJob):
             self.run.joins.recorded(job.key, job.seen, answer)
+        elif isinstance(job, PublishJob):
+            self._published(job, answer)
         elif error is not None:  # a failed release only delays the users until the lease ends
             logger.warning("ledger release failed", network_id=job.call.network_id, error=str(error))
+
+    def _published(self, job: PublishJob, unpublished: object) -> None:
+        assert isinstance(unpublished, set)  # noqa: S101 - the publisher's contract; narrows the type
+        if not unpublished:
+            self._record(job.then, [])
+        elif isinstance(job.then, SettleJob):
+            self.run.announce.unpublished(job.then.call)
+        else:
+            self.run.joins.unpublished(job.then.key)
 
 
 def _state(result: object) -> UserState:

@@ -1,4 +1,4 @@
-"""The reinvite core, stage by stage: resolve, read, check, claim, call, settle, report.
+"""The reinvite core, stage by stage: resolve, read, check, claim, call, publish, settle, report.
 
 `process` runs each stage once, in that order, for one SQS batch: the resolver turns usernames into users, the
 seal tells which users a fresh sweep listing already checked, a `BatchRun` makes every decision and the scheduler
@@ -16,7 +16,16 @@ from reinviter.core.deadline import Deadline
 from reinviter.core.model import Request
 from reinviter.core.outcomes import BatchReport, Outcomes
 from reinviter.core.policy import Policy
-from reinviter.core.ports import Clock, Ledger, NameCache, NoLedger, NoNameCache, WickrPort
+from reinviter.core.ports import (
+    Clock,
+    Ledger,
+    NameCache,
+    NoLedger,
+    NoNameCache,
+    NoPublisher,
+    OutcomePublisher,
+    WickrPort,
+)
 from reinviter.core.seal import ListingSeal
 from reinviter.core.usernames import Resolutions
 from reinviter.orchestration.resolver import Resolver
@@ -39,6 +48,7 @@ class ReinviteService:
         clock: Clock = current_time,
         names: NameCache | None = None,
         seal: ListingSeal | None = None,
+        publisher: OutcomePublisher | None = None,
     ) -> None:
         self._gateway = gateway
         self._pool = pool
@@ -49,6 +59,7 @@ class ReinviteService:
         self._dry_run = dry_run
         self._clock = clock
         self._seal = seal
+        self._publisher: OutcomePublisher = publisher if publisher is not None else NoPublisher()
         names = names if names is not None else NoNameCache()
         self._resolver = Resolver(gateway, names, pool, self._ledger_pool, dry_run=dry_run)
 
@@ -67,11 +78,13 @@ class ReinviteService:
             directory=resolutions,
             outcomes=outcomes,
             fresh_listings=frozenset(fresh),
+            announce=self._publisher.enabled,
         )
         scheduler = Scheduler(
             run,
             wickr=self._gateway,
             ledger=self._ledger,
+            publisher=self._publisher,
             wickr_pool=self._pool,
             ledger_pool=self._ledger_pool,
             concurrency=self._concurrency,
@@ -79,6 +92,7 @@ class ReinviteService:
         )
         scheduler.read()
         scheduler.drive()
+        unpublished = scheduler.skip_events()
         for write in remembering:
             write.result()  # its failures are logged by the resolver; anything else is a bug
-        return outcomes.finish(requests, resolutions)
+        return outcomes.finish(requests, resolutions, unpublished)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from reinviter.core.errors import LedgerUnavailable
 from reinviter.core.logs import logger
-from reinviter.core.model import Join, UserKey
+from reinviter.core.model import Join, UserKey, Verdict
 from reinviter.core.outcomes import Outcomes
 from reinviter.core.policy import LedgerRecord
 
@@ -35,6 +35,11 @@ class Joins:
             logger.warning("join not recorded", network_id=key.network_id, user_id=key.user_id, error=str(answer))
         elif answer:
             self._outcomes.joined(join_of(key, seen, self._clock()))
+
+    def unpublished(self, key: UserKey) -> None:
+        """The join's event was not published: not recorded either, so the retried message's check sees it again."""
+        reason = "User Joined event not published: the join is left for the next check"
+        self._outcomes.record([key], Verdict.FAILED, reason)
 
 
 def join_of(key: UserKey, record: LedgerRecord, now: float) -> Join:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from reinviter.core.errors import WickrError
 from reinviter.core.logs import logger
 from reinviter.core.metric_names import Metric
-from reinviter.core.model import SKIP_REASONS, UserKey, UserState, Verdict
+from reinviter.core.model import SKIP_OF_STATE, SKIP_REASONS, UserKey, UserState, Verdict
 from reinviter.core.outcomes import Outcomes, error_verdict
 
 # BatchReinviteUser's answers for a user who is no longer pending (fixed codes, adapters/wickr/answers.py): for a
@@ -54,5 +54,5 @@ class Rechecks:
             self._outcomes.record([key], Verdict.FAILED, "BatchReinviteUser: not pending, yet GetUser says pending")
             return
         reason = f"{SKIP_REASONS[answer]} (changed since {self._since.get(key, 'its check')})"
-        self._outcomes.record([key], Verdict.SKIPPED, reason)
+        self._outcomes.record([key], Verdict.SKIPPED, reason, SKIP_OF_STATE[answer])
         logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from reinviter.core.batch.announce import Announcer
 from reinviter.core.batch.circuit import NetworkCircuit
 from reinviter.core.batch.joins import Joins
 from reinviter.core.batch.rechecks import Rechecks
@@ -19,13 +20,27 @@ from reinviter.core.batch.takeover import StaleClaim, TakeOvers
 from reinviter.core.errors import LedgerUnavailable, WickrError
 from reinviter.core.logs import logger
 from reinviter.core.metric_names import Metric
-from reinviter.core.model import SKIP_REASONS, ReinviteReceipt, Request, UserKey, UserState, Verdict
+from reinviter.core.model import (
+    SKIP_OF_STATE,
+    SKIP_REASONS,
+    ReinviteReceipt,
+    Request,
+    SkipReason,
+    UserKey,
+    UserState,
+    Verdict,
+)
 from reinviter.core.outcomes import Outcomes, error_verdict, ledger_failed
 from reinviter.core.planning import CallPlanner, ReinviteCall, Requester
-from reinviter.core.policy import LedgerRecord, Policy, Status, decide
+from reinviter.core.policy import Decision, LedgerRecord, Policy, Status, decide
 from reinviter.core.usernames import Resolutions
 
 FINAL = frozenset({Status.COOLDOWN, Status.GIVEN_UP, Status.JOINED})  # a refused claim's skips (no retry needed)
+SKIP_OF_STATUS = {
+    Status.JOINED: SkipReason.ACTIVE,
+    Status.COOLDOWN: SkipReason.COOLDOWN,
+    Status.GIVEN_UP: SkipReason.GIVEN_UP,
+}
 CLAIM_ROUNDS = 3  # each round drops the users whose record changed under us; a second round almost always claims
 
 
@@ -59,6 +74,7 @@ class BatchRun:
         directory: Resolutions | None = None,
         outcomes: Outcomes | None = None,
         fresh_listings: frozenset[int] = frozenset(),
+        announce: bool = False,
     ) -> None:
         self.requests = list(requests)
         self.directory = directory if directory is not None else Resolutions()
@@ -83,11 +99,16 @@ class BatchRun:
         self.known |= dict.fromkeys(listed, UserState.PENDING)
         self.rechecks = Rechecks(listed, self.outcomes, is_replay=self.take_overs.is_replay)
         self.joins = Joins(self.outcomes, self._clock)
+        enabled = announce and not dry_run
+        self.announce = Announcer(
+            self.requests, self.directory, policy, clock, outcomes=self.outcomes, records=self._records, enabled=enabled
+        )
 
     # -- ledger read --------------------------------------------------------------------------------------------
     def admitted(self, records: Mapping[UserKey, LedgerRecord]) -> Admission:
         """The records of every user, read before any Wickr call: who to check, which stale claims to replay."""
-        self._records = dict(records)
+        self._records.clear()  # in place: the announcer reads the same records
+        self._records.update(records)
         now = self._clock()
         to_check: list[UserKey] = []
         stale: dict[str, list[UserKey]] = defaultdict(list)
@@ -98,13 +119,8 @@ class BatchRun:
                 to_check.append(key)
             elif decision.status is Status.STALE_CLAIM and record is not None and record.claim_token:
                 stale[record.claim_token].append(key)
-            elif decision.status is Status.CLAIMED:
-                # Its holder reports it; if the holder dies, this message's redelivery finds the claim stale.
-                self.outcomes.record([key], Verdict.UNFINISHED, decision.reason(record))
-            else:
-                reason = decision.reason(record)
-                self.outcomes.record([key], Verdict.SKIPPED, reason)
-                logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
+            else:  # claimed: its holder reports it; if the holder dies, this message's redelivery finds it stale
+                _refused(self.outcomes, key, decision, record)
         return Admission(to_check, [self._stale(token, requested) for token, requested in stale.items()])
 
     def _stale(self, token: str, requested: list[UserKey]) -> StaleClaim:
@@ -127,7 +143,7 @@ class BatchRun:
         self.outcomes.count(Metric.USERS_CHECKED)
         if state is UserState.PENDING:
             return self._to_claim(self._planner.confirmed(key))
-        self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state])
+        self.outcomes.record([key], Verdict.SKIPPED, SKIP_REASONS[state], SKIP_OF_STATE[state])
         if state is UserState.ACTIVE and (record := self._records.get(key)) and not self._dry_run:
             self.joins.seen(key, record)  # reinvited and now active: joined (a dry run writes nothing)
         return self._to_claim(self._planner.settled(key, spoils=False))
@@ -182,8 +198,7 @@ class BatchRun:
                     self._records[key] = record
                 decision = decide(record, now, self._policy)
                 if decision.status is not Status.ELIGIBLE:
-                    verdict = Verdict.SKIPPED if decision.status in FINAL else Verdict.UNFINISHED
-                    self.outcomes.record([key], verdict, decision.reason(record))
+                    _refused(self.outcomes, key, decision, record)
                     continue
             retry.append(key)
         if not retry:
@@ -244,6 +259,16 @@ class BatchRun:
             users=len(call.user_ids),
             reason=reason,
         )
+
+
+def _refused(outcomes: Outcomes, key: UserKey, decision: Decision, record: LedgerRecord | None) -> None:
+    """A user the ledger does not let this batch reinvite: skipped where that is final, else left for a retry."""
+    reason = decision.reason(record)
+    if decision.status not in FINAL:
+        outcomes.record([key], Verdict.UNFINISHED, reason)
+        return
+    outcomes.record([key], Verdict.SKIPPED, reason, SKIP_OF_STATUS[decision.status])
+    logger.info("reinvite skipped", reason=reason, network_id=key.network_id, user_id=key.user_id)
 
 
 def _index(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from reinviter.core.errors import LedgerUnavailable
 from reinviter.core.logs import logger
-from reinviter.core.model import UserKey, Verdict
+from reinviter.core.model import SkipReason, UserKey, Verdict
 from reinviter.core.outcomes import Outcomes, ledger_failed
 from reinviter.core.planning import ReinviteCall
 from reinviter.core.policy import LedgerRecord, Status
@@ -35,7 +35,8 @@ class TakeOvers:
         """The call of the members still holding the token, or None (a dry run replays none)."""
         holding = [key for key in stale.members if (held := records.get(key)) and held.claim_token == stale.token]
         if self._dry_run:
-            self._outcomes.record(stale.requested, Verdict.SKIPPED, "stale claim (a dry run does not replay it)")
+            reason = "stale claim (a dry run does not replay it)"
+            self._outcomes.record(stale.requested, Verdict.SKIPPED, reason, SkipReason.CLAIMED)
             return None
         return ReinviteCall(stale.requested[0].network_id, tuple(key.user_id for key in holding), stale.token)
 
