@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -68,6 +69,26 @@ def ledger_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     create_ledger_table(dynamodb, name)
     monkeypatch.setenv("REINVITE_LEDGER_TABLE", name)
     return name
+
+
+@pytest.fixture
+def outcomes(aws: str, sqs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A bus of the test's own (OUTCOME_EVENT_BUS) and the queue its rule for `source: wickr.reinviter` fills."""
+    events = boto3.client("events", endpoint_url=aws, region_name="us-east-1")
+    bus = f"outcomes-{uuid.uuid4().hex[:8]}"
+    events.create_event_bus(Name=bus)
+    queue_url = sqs.create_queue(QueueName=f"told-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="onboarding", EventBusName=bus, EventPattern=json.dumps({"source": ["wickr.reinviter"]}))
+    events.put_targets(Rule="onboarding", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", aws)
+    monkeypatch.setenv("OUTCOME_EVENT_BUS", bus)
+    return queue_url
+
+
+def told(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """The events the rule delivered since the last call: EventBridge's envelopes, in no particular order."""
+    return [json.loads(message["Body"]) for message in receive_all(sqs, queue_url)]
 
 
 def table_items(dynamodb: Any, table: str) -> dict[str, dict[str, Any]]:

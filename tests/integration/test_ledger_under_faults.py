@@ -13,7 +13,7 @@ import pytest
 
 from devkit.dynamodb_proxy import Faults, dynamodb_proxy
 from tests.conftest import DEMO_NETWORK, FakeLambdaContext, Logs, emitted_metrics, failed_ids, sqs_event, sqs_record
-from tests.integration.conftest import table_items
+from tests.integration.conftest import table_items, told
 from wickr_emulator import SeedUser, WickrEmulator
 
 BATCH_SIZE = 10  # the template's largest SqsBatchSize
@@ -70,6 +70,8 @@ def test_a_full_batch_with_the_ledger_reinvites_each_user_once(  # noqa: PLR0917
     capsys: pytest.CaptureFixture[str],
     logs: Logs,
     concurrency: str,
+    outcomes: str,
+    sqs: Any,
 ) -> None:
     monkeypatch.setenv("WICKR_MAX_CONCURRENCY", concurrency)
     records, user_ids = _full_batch(emulator)
@@ -85,6 +87,10 @@ def test_a_full_batch_with_the_ledger_reinvites_each_user_once(  # noqa: PLR0917
     assert all(items[f"user#{DEMO_NETWORK}#{uid}"]["attempts"] == {"N": "1"} for uid in user_ids)
     assert not any("claim_token" in item for item in items.values())
     assert emitted_metrics(capsys.readouterr().out)["UsersReinvited"] == len(user_ids)
+    # Deployed, every invitation is told: one `User Reinvited` per user, a replay repeating its id, never a new one.
+    reinvited = [e["detail"] for e in told(sqs, outcomes) if e["detail-type"] == "User Reinvited"]
+    assert {d["userId"] for d in reinvited} == set(user_ids)
+    assert len({d["eventId"] for d in reinvited}) == len(user_ids)
     # moto spends about a second on a 50-update transaction, close to the ledger's 2 s read timeout: on a loaded
     # machine a request times out and is retried (logged), and three in a row fail the message, which SQS
     # redelivers. The only failure allowed is that one; the cost is pinned when the first delivery was clean.
@@ -96,7 +102,7 @@ def test_a_full_batch_with_the_ledger_reinvites_each_user_once(  # noqa: PLR0917
     if len(responses) == 1:  # 5 reads of 100 keys, one claim and one settle per 50-user call: 0.05 a user
         assert proxy.seen["BatchGetItem"] == 5 + sum(line["step"] == "read" for line in retried)
         assert proxy.seen["TransactWriteItems"] == 2 * BATCH_SIZE + sum(line["step"] != "read" for line in retried)
-    assert set(proxy.seen) == {"BatchGetItem", "TransactWriteItems"}
+    assert set(proxy.seen) == {"BatchGetItem", "TransactWriteItems"}  # PutEvents goes to EventBridge, not here
 
 
 def test_a_replay_refused_by_429s_is_never_released(

@@ -8,39 +8,17 @@ clock is held by the test.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from reinviter.core.policy import CLAIM_LEASE_S
 from tests.conftest import DEMO_NETWORK, FakeLambdaContext, failed_ids, sqs_event, sqs_record
-from tests.integration.conftest import receive_all, table_items
+from tests.integration.conftest import receive_all, table_items, told
 from wickr_emulator import WickrEmulator
 
 HOUR = 3600.0
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # nothing listens: every PutEvents is refused a connection
-
-
-@pytest.fixture
-def outcomes(aws: str, sqs: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A bus of the test's own (OUTCOME_EVENT_BUS) and the queue its rule for `source: wickr.reinviter` fills."""
-    events = boto3.client("events", endpoint_url=aws, region_name="us-east-1")
-    bus = f"outcomes-{uuid.uuid4().hex[:8]}"
-    events.create_event_bus(Name=bus)
-    queue_url = sqs.create_queue(QueueName=f"told-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="onboarding", EventBusName=bus, EventPattern=json.dumps({"source": ["wickr.reinviter"]}))
-    events.put_targets(Rule="onboarding", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
-    monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", aws)
-    monkeypatch.setenv("OUTCOME_EVENT_BUS", bus)
-    return queue_url
-
-
-def told(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
-    """The events the rule delivered since the last call: EventBridge's envelopes, in no particular order."""
-    return [json.loads(message["Body"]) for message in receive_all(sqs, queue_url)]
 
 
 def _by_type(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -222,3 +200,20 @@ def test_without_a_bus_nothing_is_published(
     assert failed_ids(_handle({"userIds": ["1001", "1003"]}, "m-1")) == set()
     assert told(sqs, outcomes) == []
     assert emulator.invites_sent(DEMO_NETWORK, "1001") == 1
+
+
+def test_no_username_reaches_an_event_even_from_a_wickr_that_echoes_them(
+    emulator: WickrEmulator, ledger_table: str, outcomes: str, sqs: Any
+) -> None:
+    emulator.faults.echo_usernames = True  # as in test_no_personal_data: every error text names the user
+    emulator.faults.fail_next(500, operation="ListUsers")  # retried; its message echoes the username asked for
+    names = ["ADA.QUILL@example.com", "cora.lindqvist@example.com", "nobody.at.all@example.com"]
+
+    assert failed_ids(_handle({"usernames": names, "correlationId": "c-1"}, "m-1")) == set()
+
+    events = told(sqs, outcomes)
+    assert sorted(e["detail-type"] for e in events) == ["User Reinvited", "User Skipped", "User Skipped"]
+    bodies = json.dumps(events).lower()
+    for name in [*names, "ada.quill", "cora.lindqvist", "nobody.at.all"]:
+        assert name.lower() not in bodies
+    assert any(entry.status >= 400 for entry in emulator.journal)  # the emulator did echo
