@@ -9,6 +9,7 @@ and a skipped user, and of who was given up.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import json
@@ -111,7 +112,9 @@ def start_aws(stack: contextlib.ExitStack) -> tuple[str, str]:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     url = stack.enter_context(serial_moto_server())
-    os.environ.update({f"AWS_ENDPOINT_URL_{name}": url for name in ("SQS", "DYNAMODB", "SECRETS_MANAGER")})
+    os.environ.update(
+        {f"AWS_ENDPOINT_URL_{name}": url for name in ("SQS", "DYNAMODB", "SECRETS_MANAGER", "EVENTBRIDGE")}
+    )
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="wickr-reinviter-demo")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -126,9 +129,38 @@ def start_aws(stack: contextlib.ExitStack) -> tuple[str, str]:
             "REINVITE_QUEUE_ARN": queue_arn,
             "REINVITE_LEDGER_TABLE": LEDGER_TABLE,
             "USERNAME_HASH_KEY_SECRET": key["ARN"],
+            "OUTCOME_EVENT_BUS": "default",  # as deployed: the account's default bus
         }
     )
+    # An onboarding system's rule (the README's): its outcome events, into a queue of its own.
+    told = sqs.create_queue(QueueName="onboarding-outcomes")["QueueUrl"]
+    told_arn = sqs.get_queue_attributes(QueueUrl=told, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events")
+    events.put_rule(Name="onboarding-outcomes", EventPattern=json.dumps({"source": ["wickr.reinviter"]}))
+    events.put_targets(Rule="onboarding-outcomes", Targets=[{"Id": "queue", "Arn": told_arn}])
+    os.environ["DEMO_OUTCOMES_QUEUE"] = told
     return queue_url, url
+
+
+def outcome_events() -> list[dict[str, Any]]:
+    """The events the onboarding system's rule delivered since the last call (taken off its queue)."""
+    import boto3
+
+    sqs, queue_url = boto3.client("sqs"), os.environ["DEMO_OUTCOMES_QUEUE"]
+    taken: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        taken += [json.loads(message["Body"]) for message in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return taken
+
+
+def show_events(events: list[dict[str, Any]]) -> None:
+    """How many events of each kind, and the skips' reasons."""
+    kinds = collections.Counter(event["detail-type"] for event in events)
+    reasons = collections.Counter(e["detail"]["reason"] for e in events if e["detail-type"] == "User Skipped")
+    told = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
+    print(f"  Outcome events since step 1 (source wickr.reinviter): {told}; skip reasons {dict(sorted(reasons.items()))}")
 
 
 def from_our_queue(event: dict[str, Any]) -> dict[str, Any]:
@@ -227,6 +259,10 @@ def joined(emulator: WickrEmulator) -> None:
         f"  UsersJoined {joins:g}, ReinvitesBeforeJoin {reinvites:g},"
         f" {emulator.calls('GetUser')} GetUser: the one user the listing no longer showed"
     )
+    for event in outcome_events():
+        print(
+            f"  The onboarding system's rule got: {event['detail-type']} {json.dumps(event['detail'], sort_keys=True)}"
+        )
 
 
 def operate() -> None:
@@ -277,6 +313,7 @@ def main() -> int:
             batches, reinvited, skips = drain(queue_url)
             print(f"\n3. The queue drained through the handler: {batches} batch(es), {reinvited} user(s) reinvited")
             print(f"   skipped by the ledger before any Wickr call: {', '.join(skips) or 'nobody'}")
+            show_events(outcome_events())
 
             print("\nEvery user of the demo networks afterwards:")
             for network_id in emulator.network_ids():

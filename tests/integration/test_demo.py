@@ -30,4 +30,8 @@ def test_the_demo_runs_and_reinvites_each_pending_user_once(tmp_path: Path) -> N
     # It ends with a join the sweep found, and its log lines are shown parsed, never leaked raw.
     assert 'INFO    user joined  {"network_id": "12345678", "user_id": "1004", "reinvites": 1' in result.stdout
     assert "UsersJoined 1, ReinvitesBeforeJoin 1, 1 GetUser" in result.stdout
+    # Every invitation told on the bus, and the join reaches the onboarding system's rule.
+    assert "User Reinvited 9, User Skipped 4;" in result.stdout
+    assert 'rule got: User Joined {"eventId": ' in result.stdout
+    assert '"reinvites": 1, "userId": "1004"}' in result.stdout
     assert not [line for line in result.stdout.splitlines() if line.startswith('{"level"')]
