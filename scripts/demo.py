@@ -160,7 +160,8 @@ def show_events(events: list[dict[str, Any]]) -> None:
     kinds = collections.Counter(event["detail-type"] for event in events)
     reasons = collections.Counter(e["detail"]["reason"] for e in events if e["detail-type"] == "User Skipped")
     told = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
-    print(f"  Outcome events since step 1 (source wickr.reinviter): {told}; skip reasons {dict(sorted(reasons.items()))}")
+    why = dict(sorted(reasons.items()))
+    print(f"  Outcome events since step 1 (source wickr.reinviter): {told}; skip reasons {why}")
 
 
 def from_our_queue(event: dict[str, Any]) -> dict[str, Any]:
