@@ -96,6 +96,27 @@ def preview(networks: tuple[str, ...], **options: Any) -> None:
     commands.preview(target(options), list(networks))
 
 
+@cli.command()
+@click.argument("network", metavar="NETWORK", callback=network_id)
+@click.option("--days", type=click.IntRange(1, 400), default=30, show_default=True, help="The window, up to today.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table: the figures and a per-day chart; csv: the chart's rows; json: both.",
+)
+@where(table=True)
+def report(network: str, days: int, output_format: str, **options: Any) -> None:
+    """Did it work? Of NETWORK's users first reinvited in the last --days: joined, given up, still pending.
+
+    Conversion, the median reinvites and hours a join took, and first reinvites and joins per day. Reads every item of
+    the ledger once (a Scan: no index holds every reinvited user); ids and counts only, never a name.
+    """
+    commands.report(target(options), network, days, output_format)
+
+
 def main() -> None:
     """The console script's entry point."""
     cli(prog_name="reinviter")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from reinviter.adapters.dynamodb.ledger import DynamoLedger
 from reinviter.adapters.wickr.answers import WickrUser
@@ -20,6 +21,7 @@ from reinviter.core.errors import LedgerUnavailable, QueueError
 from reinviter.core.model import MAX_USERS_PER_REINVITE, PendingUser, UserKey
 from reinviter.core.policy import Status, decide
 from reinviter_cli import ledger_ops
+from reinviter_cli import report as report_of
 from reinviter_cli.deployment import Deployment, Target
 from reinviter_cli.ids import parse_ids
 from reinviter_cli.ledger_ops import ResetOutcome, ResetResult
@@ -54,7 +56,9 @@ def status(where: Target, network: str, user: str, *, show_names: bool) -> None:
         rows.add_row("  attempts", f"{record.attempts} of {policy.max_attempts}")
         last = record.last_reinvited_at
         rows.add_row("  last reinvite", when(last) + (f" ({relative(last, now)})" if last is not None else ""))
-        if last is not None and policy.wait_after(record.attempts):
+        if record.joined_at is not None or record.attempts >= policy.max_attempts:
+            rows.add_row("  next due", "never: joined" if record.joined_at is not None else "never: given up")
+        elif last is not None and policy.wait_after(record.attempts):
             end = last + policy.wait_after(record.attempts)
             rows.add_row("  next due", f"{when(end)} ({relative(end, now)})")
         if record.joined_at is not None:
@@ -316,3 +320,58 @@ def _preview_block(found: NetworkPreview, *, sweep_only_expired: bool) -> Table:
         "stored: the next run continues mid-list" if found.cursor else "none: the next run starts at the first page",
     )
     return rows
+
+
+CHART_WIDTH = 30  # the longest bar of the per-day chart, in characters
+
+
+def report(where: Target, network: str, days: int, output_format: str) -> None:
+    """`reinviter report`."""
+    with reported():
+        deployment = Deployment(where)
+        entries = ledger_ops.network_entries(deployment.dynamodb(), deployment.table, network, deployment.region)
+        found = report_of.build(network, list(entries), wall_clock(), days)
+    if output_format == "json":
+        click.echo(json_text(found.summary() | {"per_day": [asdict(day) for day in found.per_day]}))
+    elif output_format == "csv":
+        rows = [[network, day.date, day.reinvited, day.joined] for day in found.per_day]
+        click.echo(csv_text(["network_id", "date", "first_reinvites", "joins"], rows), nl=False)
+    else:
+        _report_table(found)
+
+
+def _report_table(found: report_of.Report) -> None:
+    out = console()
+    summary = found.summary()
+    grid = _grid()
+    grid.title = f"{found.network_id}: users first reinvited in the last {found.days} days"
+    conversion = found.conversion
+    for label, value in [
+        ("reinvited", summary["reinvited"]),
+        ("joined", summary["joined"]),
+        ("given up", summary["given_up"]),
+        ("deleted or suspended", summary["gone"]),
+        ("still pending", summary["still_pending"]),
+        ("conversion", "n/a" if conversion is None else f"{conversion:.1%}"),
+        ("median reinvites to join", _or_none(summary["median_reinvites_before_join"])),
+        ("median hours to join", _or_none(summary["median_hours_to_join"])),
+    ]:
+        grid.add_row(label, str(value))
+    out.print(grid)
+    peak = max([1, *(max(day.reinvited, day.joined) for day in found.per_day)])
+    chart = Table(title="Per day (UTC): first reinvites and joins", show_edge=False)
+    for name in ("date", "first reinvites", "joins"):
+        chart.add_column(name, no_wrap=True)
+    for day in found.per_day:
+        chart.add_row(day.date, _bar(day.reinvited, peak, "cyan"), _bar(day.joined, peak, "green"))
+    out.print(chart)
+
+
+def _bar(count: int, peak: int, colour: str) -> Text:
+    text = Text("█" * round(CHART_WIDTH * count / peak), style=colour)
+    text.append(f" {count}" if count else "")
+    return text
+
+
+def _or_none(value: object) -> str:
+    return "n/a" if value is None else str(value)

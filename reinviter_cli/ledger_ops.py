@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from reinviter.adapters.dynamodb.layout import GIVEN_UP_INDEX, cursor_key, record_from_item, user_pk
+from reinviter.adapters.dynamodb.layout import GIVEN_UP_INDEX, cursor_key, record_from_item, user_pk, user_pk_prefix
 from reinviter.core.model import UserKey
 from reinviter.core.policy import LedgerRecord
 from reinviter_cli.problems import Problem, client_error_code
@@ -30,6 +30,7 @@ class Entry:
     user_id: str
     record: LedgerRecord
     given_up: bool  # carries the `given_up` mark (in GivenUpIndex)
+    outcome: str | None = None  # `deleted` or `suspended`, once the sweep's check saw it
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> Entry:
@@ -38,6 +39,7 @@ class Entry:
             user_id=str(item.get("user_id", {}).get("S") or item["pk"]["S"].rsplit("#", 1)[-1]),
             record=record_from_item(item),
             given_up="given_up" in item,
+            outcome=item.get("outcome", {}).get("S"),
         )
 
 
@@ -73,6 +75,31 @@ def given_up(client: DynamoDBClient, table: str, network_id: str, region: str) -
     while True:
         try:
             answer = client.query(**request)
+        except ClientError as error:
+            _table_missing(error, table, region)
+            raise
+        for item in answer.get("Items", []):
+            yield Entry.of(item)
+        last = answer.get("LastEvaluatedKey")
+        if not last:
+            return
+        request["ExclusiveStartKey"] = last
+
+
+def network_entries(client: DynamoDBClient, table: str, network_id: str, region: str) -> Iterator[Entry]:
+    """Every user item of the network: a Scan of the table, page by page (a report's cost grows with the table).
+
+    No index holds every reinvited user (a join leaves AwaitingIndex, and GivenUpIndex holds only the capped), so
+    this reads every item once, keeping the network's users.
+    """
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "begins_with(pk, :prefix)",
+        "ExpressionAttributeValues": {":prefix": {"S": user_pk_prefix(network_id)}},
+    }
+    while True:
+        try:
+            answer = client.scan(**request)
         except ClientError as error:
             _table_missing(error, table, region)
             raise

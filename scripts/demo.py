@@ -273,6 +273,7 @@ def operate() -> None:
         ("a reinvited user who joined", ["status", "12345678", "1004"]),
         ("a skipped user (active)", ["status", "12345678", "1003"]),
         ("who reached the attempt cap", ["given-up", "12345678"]),
+        ("did it work? (the last 7 days)", ["report", "12345678", "--days", "7"]),
     ]
     print("\n4. Operating it: the `reinviter` command against the same table and emulator")
     for what, args in views:

@@ -219,6 +219,59 @@ def test_nobody_given_up_says_so(where: list[str], emulator: WickrEmulator) -> N
     assert "Nobody is given up in 12345678." in result.output
 
 
+# -- report ------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def outcomes_in_the_ledger(where: list[str], emulator: WickrEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made by the handler: 1001 joins after one reinvite, 1002 reaches a cap of 2, 1004 is still pending."""
+    monkeypatch.setenv("REINVITE_COOLDOWN_HOURS", "0")
+    monkeypatch.setenv("REINVITE_MAX_ATTEMPTS", "2")
+    assert failed_ids(_reinvite("1001", "1002", "1004")) == set()
+    emulator.update_user(DEMO_NETWORK, "1001", status=2)  # accepts
+    assert failed_ids(_reinvite("1001", "1002")) == set()  # the join seen; 1002's second and last reinvite
+
+
+def test_report_counts_the_cohorts_outcomes_and_conversion(where: list[str], outcomes_in_the_ledger: None) -> None:
+    result = reinviter("report", DEMO_NETWORK, "--format", "json", *where)
+
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert {key: value for key, value in found.items() if key != "per_day"} == {
+        "network_id": DEMO_NETWORK,
+        "days": 30,
+        "reinvited": 3,
+        "joined": 1,
+        "given_up": 1,
+        "gone": 0,
+        "still_pending": 1,
+        "conversion": 0.3333,
+        "median_reinvites_before_join": 1,
+        "median_hours_to_join": 0.0,
+    }
+    assert len(found["per_day"]) == 31  # the window's first (partial) day through today
+    assert found["per_day"][-1] | {"date": ""} == {"date": "", "reinvited": 3, "joined": 1}
+    assert sum(day["reinvited"] for day in found["per_day"]) == 3
+
+
+def test_report_as_a_table_and_a_chart_and_as_csv(where: list[str], outcomes_in_the_ledger: None) -> None:
+    table = reinviter("report", DEMO_NETWORK, "--days", "7", *where)
+    assert table.exit_code == 0, table.output
+    flat = _flat(table.output)
+    assert "conversion 33.3%" in flat
+    assert "median reinvites to join 1" in flat
+    assert "█ 3" in table.output  # today's bar
+    assert _names_in(table.output) == []
+
+    rows = list(csv.DictReader(io.StringIO(reinviter("report", DEMO_NETWORK, "--format", "csv", *where).output)))
+    assert len(rows) == 31
+    assert (rows[-1]["first_reinvites"], rows[-1]["joins"]) == ("3", "1")
+
+
+def test_report_of_a_network_nobody_was_reinvited_in(where: list[str]) -> None:
+    result = reinviter("report", "87654321", *where)
+    assert result.exit_code == 0, result.output
+    assert "conversion n/a" in _flat(result.output)
+
+
 # -- reset -------------------------------------------------------------------------------------------------------
 def test_reset_clears_attempts_cooldown_and_given_up_so_the_next_request_reinvites(
     where: list[str], given_up_users: list[str], emulator: WickrEmulator, dynamodb: Any, ledger_table: str

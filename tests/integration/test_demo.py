@@ -34,4 +34,5 @@ def test_the_demo_runs_and_reinvites_each_pending_user_once(tmp_path: Path) -> N
     assert "User Reinvited 9, User Skipped 4;" in result.stdout
     assert 'rule got: User Joined {"eventId": ' in result.stdout
     assert '"reinvites": 1, "userId": "1004"}' in result.stdout
+    assert "conversion 16.7%" in " ".join(result.stdout.split())  # `reinviter report`: 1 of the 6 reinvited joined
     assert not [line for line in result.stdout.splitlines() if line.startswith('{"level"')]

@@ -52,9 +52,14 @@ LEDGER_KEYS: dict[str, Any] = {
 }
 
 
+def user_pk_prefix(network_id: str) -> str:
+    """What every user key of a network starts with."""
+    return f"user#{network_id}#"
+
+
 def user_pk(key: UserKey) -> str:
     """A user's partition key."""
-    return f"user#{key.network_id}#{key.user_id}"
+    return f"{user_pk_prefix(key.network_id)}{key.user_id}"
 
 
 def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:
@@ -64,7 +69,7 @@ def user_keys(items: Iterable[UserKey]) -> list[dict[str, Any]]:
 
 def user_id_of(pk: str, network_id: str) -> str | None:
     """The user id of a user item's key in this network (None for any other key)."""
-    prefix = f"user#{network_id}#"
+    prefix = user_pk_prefix(network_id)
     return pk[len(prefix) :] if pk.startswith(prefix) and len(pk) > len(prefix) else None
 
 
