@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from reinviter_cli import commands
+from reinviter_cli import commands, conversion
 from reinviter_cli.options import network_id, network_ids, target, user_ids, where
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -114,7 +114,20 @@ def report(network: str, days: int, output_format: str, **options: Any) -> None:
     Conversion, the median reinvites and hours a join took, and first reinvites and joins per day. Reads every item of
     the ledger once (a Scan: no index holds every reinvited user); ids and counts only, never a name.
     """
-    commands.report(target(options), network, days, output_format)
+    conversion.report(target(options), network, days, output_format)
+
+
+@cli.command()
+@click.argument("network", metavar="NETWORK", callback=network_id)
+@where(table=True, writes=True)
+def backfill(network: str, **options: Any) -> None:
+    """Put NETWORK's records settled before joins were tracked into the sweep's join check (once, after upgrading).
+
+    A reinvited user with no outcome and no `awaiting` mark is marked (a conditional write each, so a record that
+    changed meanwhile is left alone); from the next sweep, those who joined, were deleted or were suspended are seen.
+    Reads every item of the ledger once (a Scan).
+    """
+    conversion.backfill(target(options), network)
 
 
 def main() -> None:

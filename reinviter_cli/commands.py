@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from rich.text import Text
 
 from reinviter.adapters.dynamodb.ledger import DynamoLedger
 from reinviter.adapters.wickr.answers import WickrUser
@@ -21,7 +20,6 @@ from reinviter.core.errors import LedgerUnavailable, QueueError
 from reinviter.core.model import MAX_USERS_PER_REINVITE, PendingUser, UserKey
 from reinviter.core.policy import Status, decide
 from reinviter_cli import ledger_ops
-from reinviter_cli import report as report_of
 from reinviter_cli.deployment import Deployment, Target
 from reinviter_cli.ids import parse_ids
 from reinviter_cli.ledger_ops import ResetOutcome, ResetResult
@@ -47,7 +45,7 @@ def status(where: Target, network: str, user: str, *, show_names: bool) -> None:
     policy = config.policy
 
     out = console()
-    rows = _grid()
+    rows = grid()
     rows.add_row(f"[bold]{network}/{user}[/]", "")
     rows.add_row("Ledger", f"table {deployment.table}; policy {policy_text(policy)} (from {config.source})")
     if record is None:
@@ -80,7 +78,7 @@ def status(where: Target, network: str, user: str, *, show_names: bool) -> None:
     out.print(rows)
 
 
-def _grid() -> Table:
+def grid() -> Table:
     """Label and value columns; a long value wraps in a narrow terminal instead of being cut short."""
     rows = Table.grid(padding=(0, 2))
     rows.add_column(no_wrap=True)
@@ -168,7 +166,7 @@ def reset(where: Target, network: str, users: list[str]) -> None:
     out = console()
     counts: Counter[ResetOutcome] = Counter()
     with reported():
-        _check_allowlist(deployment, network, any_network=where.any_network)
+        check_allowlist(deployment, network, any_network=where.any_network)
         client = deployment.dynamodb()
         for user in users:
             result = ledger_ops.reset(client, deployment.table, UserKey(network, user), deployment.region)
@@ -223,7 +221,7 @@ def enqueue(where: Target, network: str, path: str) -> None:
         raise Problem(f"no user ids in {path}: nothing was queued")
     deployment = Deployment(where)
     with reported():
-        _check_allowlist(deployment, network, any_network=where.any_network)
+        check_allowlist(deployment, network, any_network=where.any_network)
         sender = Sender(deployment.sqs(), deployment.queue_url)
         bodies = messages(network, parsed.user_ids)
         columns = (TextColumn("queueing"), BarColumn(), MofNCompleteColumn(), TextColumn("ids"), TimeRemainingColumn())
@@ -244,7 +242,7 @@ def enqueue(where: Target, network: str, path: str) -> None:
     )
 
 
-def _check_allowlist(deployment: Deployment, network: str, *, any_network: bool) -> None:
+def check_allowlist(deployment: Deployment, network: str, *, any_network: bool) -> None:
     """A write names a network of the deployed allowlist; without one (no stack read), only with --any-network."""
     allowlist = deployment.config.networks
     if allowlist and network not in allowlist:
@@ -303,7 +301,7 @@ class NetworkPreview:
 def _preview_block(found: NetworkPreview, *, sweep_only_expired: bool) -> Table:
     chosen, verdicts = found.chosen, found.verdicts
     expired = sum(1 for user in chosen if user.invite_expired)
-    rows = _grid()
+    rows = grid()
     rows.add_row(f"[bold]Network {found.network}[/]", "")
     rows.add_row("  pending (GetUsersCount)", str(found.pending))
     rows.add_row("  pending listed (ListUsers, not suspended)", str(found.listed))
@@ -320,58 +318,3 @@ def _preview_block(found: NetworkPreview, *, sweep_only_expired: bool) -> Table:
         "stored: the next run continues mid-list" if found.cursor else "none: the next run starts at the first page",
     )
     return rows
-
-
-CHART_WIDTH = 30  # the longest bar of the per-day chart, in characters
-
-
-def report(where: Target, network: str, days: int, output_format: str) -> None:
-    """`reinviter report`."""
-    with reported():
-        deployment = Deployment(where)
-        entries = ledger_ops.network_entries(deployment.dynamodb(), deployment.table, network, deployment.region)
-        found = report_of.build(network, list(entries), wall_clock(), days)
-    if output_format == "json":
-        click.echo(json_text(found.summary() | {"per_day": [asdict(day) for day in found.per_day]}))
-    elif output_format == "csv":
-        rows = [[network, day.date, day.reinvited, day.joined] for day in found.per_day]
-        click.echo(csv_text(["network_id", "date", "first_reinvites", "joins"], rows), nl=False)
-    else:
-        _report_table(found)
-
-
-def _report_table(found: report_of.Report) -> None:
-    out = console()
-    summary = found.summary()
-    grid = _grid()
-    grid.title = f"{found.network_id}: users first reinvited in the last {found.days} days"
-    conversion = found.conversion
-    for label, value in [
-        ("reinvited", summary["reinvited"]),
-        ("joined", summary["joined"]),
-        ("given up", summary["given_up"]),
-        ("deleted or suspended", summary["gone"]),
-        ("still pending", summary["still_pending"]),
-        ("conversion", "n/a" if conversion is None else f"{conversion:.1%}"),
-        ("median reinvites to join", _or_none(summary["median_reinvites_before_join"])),
-        ("median hours to join", _or_none(summary["median_hours_to_join"])),
-    ]:
-        grid.add_row(label, str(value))
-    out.print(grid)
-    peak = max([1, *(max(day.reinvited, day.joined) for day in found.per_day)])
-    chart = Table(title="Per day (UTC): first reinvites and joins", show_edge=False)
-    for name in ("date", "first reinvites", "joins"):
-        chart.add_column(name, no_wrap=True)
-    for day in found.per_day:
-        chart.add_row(day.date, _bar(day.reinvited, peak, "cyan"), _bar(day.joined, peak, "green"))
-    out.print(chart)
-
-
-def _bar(count: int, peak: int, colour: str) -> Text:
-    text = Text("█" * round(CHART_WIDTH * count / peak), style=colour)
-    text.append(f" {count}" if count else "")
-    return text
-
-
-def _or_none(value: object) -> str:
-    return "n/a" if value is None else str(value)

@@ -31,6 +31,7 @@ class Entry:
     record: LedgerRecord
     given_up: bool  # carries the `given_up` mark (in GivenUpIndex)
     outcome: str | None = None  # `deleted` or `suspended`, once the sweep's check saw it
+    awaiting: bool = False  # in AwaitingIndex: the sweep's join check reads it
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> Entry:
@@ -40,6 +41,7 @@ class Entry:
             record=record_from_item(item),
             given_up="given_up" in item,
             outcome=item.get("outcome", {}).get("S"),
+            awaiting="awaiting" in item,
         )
 
 
@@ -119,6 +121,34 @@ def read_cursor(client: DynamoDBClient, table: str, network_id: str, region: str
         _table_missing(error, table, region)
         raise
     return "Item" in answer
+
+
+# A reinvited user with no outcome yet, not in AwaitingIndex: a record settled before joins were tracked.
+AWAIT_CONDITION = (
+    "attempts >= :one AND attribute_not_exists(joined_at) AND attribute_not_exists(outcome)"
+    " AND attribute_not_exists(awaiting)"
+)
+
+
+def mark_awaiting(client: DynamoDBClient, table: str, key: UserKey, region: str) -> bool:
+    """Put an old record into AwaitingIndex (as a settle does now); False if it has an outcome or is already there.
+
+    `first_reinvited_at` stays absent: the first reinvite's time was never kept, and a guess would skew HoursToJoin.
+    """
+    try:
+        client.update_item(
+            TableName=table,
+            Key={"pk": {"S": user_pk(key)}},
+            UpdateExpression="SET awaiting = :network",
+            ConditionExpression=AWAIT_CONDITION,
+            ExpressionAttributeValues={":network": {"S": key.network_id}, ":one": {"N": "1"}},
+        )
+    except ClientError as error:
+        _table_missing(error, table, region)
+        if client_error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 class ResetOutcome(enum.Enum):

@@ -272,6 +272,39 @@ def test_report_of_a_network_nobody_was_reinvited_in(where: list[str]) -> None:
     assert "conversion n/a" in _flat(result.output)
 
 
+def test_backfill_puts_old_records_into_the_sweeps_join_check(  # noqa: PLR0917 - fixtures
+    where: list[str], emulator: WickrEmulator, dynamodb: Any, ledger_table: str, queue_url: str, sqs: Any
+) -> None:
+    from reinviter.handler import lambda_handler
+
+    assert failed_ids(_reinvite("1001", "1002", "1004")) == set()
+    for user_id in ("1001", "1002"):  # as a version before joins were tracked settled them
+        dynamodb.update_item(
+            TableName=ledger_table,
+            Key={"pk": {"S": f"user#{DEMO_NETWORK}#{user_id}"}},
+            UpdateExpression="REMOVE awaiting, first_reinvited_at",
+        )
+    emulator.update_user(DEMO_NETWORK, "1001", status=2)  # accepts: only the join check would ever see it
+
+    def sweep() -> dict[str, Any]:
+        summary = lambda_handler({"networkIds": [DEMO_NETWORK]}, FakeLambdaContext())["sweep"][DEMO_NETWORK]
+        receive_all(sqs, queue_url)  # its messages are not the point here
+        return summary
+
+    assert sweep()["usersJoined"] == 0  # the old record is in no index
+
+    result = reinviter("backfill", DEMO_NETWORK, *where, "--any-network")
+
+    assert result.exit_code == 0, result.output
+    assert "2 reinvited user(s) without an outcome put into AwaitingIndex" in _flat(result.output)
+    assert sweep()["usersJoined"] == 1
+    items = table_items(dynamodb, ledger_table)
+    assert "joined_at" in items[f"user#{DEMO_NETWORK}#1001"]
+    assert "first_reinvited_at" not in items[f"user#{DEMO_NETWORK}#1002"]  # never guessed
+    again = reinviter("backfill", DEMO_NETWORK, *where, "--any-network")  # nothing left to mark
+    assert "0 reinvited user(s)" in _flat(again.output)
+
+
 # -- reset -------------------------------------------------------------------------------------------------------
 def test_reset_clears_attempts_cooldown_and_given_up_so_the_next_request_reinvites(
     where: list[str], given_up_users: list[str], emulator: WickrEmulator, dynamodb: Any, ledger_table: str
