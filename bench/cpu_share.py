@@ -10,7 +10,8 @@ wall time measured (moto's slow transactions included) and its CPU divided by th
 take for it (what the batch costs at that size whatever DynamoDB answers).
 
 Writes bench/results/cpu_share.json (ignored by git). Knobs: BENCH_SHARE_SIZES (MB, comma-separated; default
-256,512,1024,1769,3008), BENCH_SHARE_REPEATS (3).
+256,512,1024,1769,3008), BENCH_SHARE_REPEATS (3), BENCH_PROFILE (a path: the warm batches under py-spy,
+`--gil`, collapsed stacks).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ ROOT = HERE.parent
 CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000
 VCPU_MB = 1769  # Lambda: 1,769 MB of memory buys one vCPU
-TEMPLATE_MB = 256  # template.yaml's MemorySize
 # arm64 list price (us-east-1, read 2026-12-04 from aws.amazon.com/lambda/pricing): per GB-second, per request.
 PRICE_GB_S = 0.0000133334
 PRICE_REQUEST = 0.20 / 1_000_000
@@ -116,6 +116,10 @@ def run_in(group: Path | None, args: list[str], env: dict[str, str], *, isolated
             (group / "cgroup.procs").write_text(str(os.getpid()))
 
     command = [sys.executable, "-I", "-S", "-B", __file__] if isolated else [sys.executable, "-m", "bench.cpu_share"]
+    profile = os.environ.get("BENCH_PROFILE")  # a path: the warm handler runs under `py-spy record --gil`
+    if profile and args[0] == "handler" and "instant" not in args[1]:
+        spy = [str(Path(sys.executable).with_name("py-spy")), "record", "--gil", "--format", "raw", "-o", profile]
+        command = [*spy, "--", *command]
     out = subprocess.run(  # noqa: S603 - our interpreter; preexec writes one file, no threads in between
         [*command, *args],
         cwd=ROOT,
@@ -128,7 +132,8 @@ def run_in(group: Path | None, args: list[str], env: dict[str, str], *, isolated
     )
     if out.returncode:
         raise SystemExit(f"worker {args[0]} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
-    report: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]  # py-spy, if on, adds lines of its own
+    report: dict[str, Any] = json.loads(lines[-1])
     return report
 
 
@@ -160,12 +165,13 @@ def worker(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
     from reinviter.handler import lambda_handler  # noqa: PLC0415 - measured
 
     imported = {"import_wall": time.perf_counter() - import_wall, "import_cpu": time.process_time() - import_cpu}
-    if spec.get("instant"):  # the ledger port answering at once (devkit's fake): the batch's wall time without moto's
-        from devkit.fakes import InMemoryLedger  # noqa: PLC0415
+    if spec.get("instant"):  # the ledger and the bus answering at once (devkit's fakes): the wall time without moto's
+        from devkit.fakes import AcceptingBus, InMemoryLedger  # noqa: PLC0415
         from reinviter import wiring  # noqa: PLC0415
 
         app = wiring.container()
         app.service._ledger = InMemoryLedger(app.settings.policy, time.time)  # a bench's substitution
+        app.service._publisher = AcceptingBus()
     batches = []
     for messages in spec["batches"]:
         event = sqs_event(spec["env"]["WICKR_NETWORK_IDS"], messages, os.environ["REINVITE_QUEUE_ARN"])
@@ -211,6 +217,7 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
         **ENV,
         "AWS_ENDPOINT_URL_WICKR": emu.url,
         "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_url,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     deployed = {
@@ -218,6 +225,7 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
         "REINVITE_LEDGER_TABLE": table,
         "WICKR_MAX_CONCURRENCY": "16",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "OUTCOME_EVENT_BUS": "default",  # as deployed: outcome events on (moto's default bus, no rule)
         **TRACED,
         "AWS_XRAY_DAEMON_ADDRESS": xray[0],
     }

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from reinviter.core.deadline import Deadline
 from reinviter.core.errors import LedgerUnavailable, RetryableWickrError, WickrError
+from reinviter.core.events import OutcomeEvent
 from reinviter.core.model import ListedUser, ReinviteReceipt, UserKey, UserState
 from reinviter.core.planning import ReinviteCall
 from reinviter.core.policy import LedgerRecord, Policy
@@ -223,6 +224,20 @@ class InMemoryNameCache:
     def forget(self, keys: Sequence[NameKey], deadline: Deadline) -> None:
         for key in keys:
             self.entries.pop(key, None)
+
+
+class AcceptingBus:
+    """An event bus that puts every event at once, keeping them (the bench's "instant" run, unit tests)."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.events: list[OutcomeEvent] = []
+
+    def publish(self, events: Sequence[OutcomeEvent], deadline: Deadline) -> set[str]:
+        """Every event put."""
+        self.events += events
+        return set()
 
 
 def retryable(status: int = 500, *, maybe_sent: bool) -> WickrError:

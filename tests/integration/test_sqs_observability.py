@@ -178,3 +178,22 @@ def test_the_message_line_carries_the_requesters_correlation_id(emulator: WickrE
     done = {line["message_id"]: line for line in logs() if line["message"] == "message done"}
     assert done["m-1"]["correlation_id"] == "hr:4711"
     assert "correlation_id" not in done["m-2"]  # none given, none logged
+
+
+def test_the_wickr_client_sends_its_user_agent_built_once(emulator: WickrEmulator) -> None:
+    """botocore builds the header twice a request; ours is built once, and still says who calls (and what botocore)."""
+    from reinviter.adapters.wickr.gateway import wickr_client
+
+    client = wickr_client(2)
+    sent: list[str] = []
+    client.meta.events.register(
+        "before-send.wickr", lambda request, **_: sent.append(request.headers["User-Agent"].decode())
+    )
+    for user_id in ("1001", "1002"):
+        client.get_user(networkId=DEMO_NETWORK, userId=user_id)
+
+    assert len(sent) == 2
+    assert sent[0] == sent[1]
+    assert sent[0].startswith(client._user_agent_creator.to_string())  # the fixed string; Powertools appends its own
+    assert "wickr-reinviter" in sent[0]
+    assert "Botocore/" in sent[0]

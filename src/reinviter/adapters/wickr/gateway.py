@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reinviter.adapters.aws import user_agent_once
 from reinviter.adapters.wickr.answers import (
     RATE_LIMITED,
     STATUS_PENDING,
@@ -386,4 +387,4 @@ def wickr_client(max_concurrency: int) -> WickrClient:
         # share it was CPU per call for nothing.
         parameter_validation=False,
     )
-    return scrub_errors(boto3.client("wickr", config=config))
+    return scrub_errors(user_agent_once(boto3.client("wickr", config=config)))
