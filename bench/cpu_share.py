@@ -142,7 +142,7 @@ def worker(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
     """`handler`: a warm container's batches, as deployed; `naive`: the baseline loop; `cold`: import + 5 users."""
     started_wall, started_cpu = time.perf_counter(), time.process_time()
     sys.path[:0] = [spec["tree"], str(ROOT)] if "tree" in spec else [str(ROOT / "src"), str(ROOT)]
-    from devkit.records import sqs_event  # noqa: PLC0415 - stdlib only: nothing the function would not import
+    from devkit.records import sqs_event, sqs_record  # noqa: PLC0415 - stdlib only: nothing the function would not import
 
     if mode == "naive":
         import boto3  # noqa: PLC0415 - measured: the naive loop pays its own imports too
@@ -174,7 +174,12 @@ def worker(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
         app.service._publisher = AcceptingBus()
     batches = []
     for messages in spec["batches"]:
-        event = sqs_event(spec["env"]["WICKR_NETWORK_IDS"], messages, os.environ["REINVITE_QUEUE_ARN"])
+        if messages and isinstance(messages[0], dict):  # whole bodies (the sweep's sealed messages)
+            event = {
+                "Records": [sqs_record(json.dumps(body), None, os.environ["REINVITE_QUEUE_ARN"]) for body in messages]
+            }
+        else:
+            event = sqs_event(spec["env"]["WICKR_NETWORK_IDS"], messages, os.environ["REINVITE_QUEUE_ARN"])
         wall, cpu = time.perf_counter(), time.process_time()
         answer = lambda_handler(event, _Context())
         failed = len(answer["batchItemFailures"])  # moto, loaded, can time a transaction out: counted, and reported
@@ -208,16 +213,23 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
 
     from bench.__main__ import ENV, new_users  # noqa: PLC0415
     from devkit.ledger_table import create_ledger_table  # noqa: PLC0415
+    from reinviter.adapters.secrets import SecretKey  # noqa: PLC0415
+    from reinviter.core.deadline import Deadline  # noqa: PLC0415
+    from reinviter.core.seal import ListingSeal  # noqa: PLC0415
 
     share = memory_mb / VCPU_MB
     table = f"share-{uuid.uuid4().hex[:8]}"
     create_ledger_table(boto3.client("dynamodb", endpoint_url=moto_url), table)
+    secrets = boto3.client("secretsmanager", endpoint_url=moto_url)
+    key_arn = secrets.create_secret(Name=f"key-{uuid.uuid4().hex[:8]}", SecretString=uuid.uuid4().hex * 2)["ARN"]
+    sealer = ListingSeal(SecretKey(lambda: secrets, key_arn), time.time, 900.0)
     env = {
         **os.environ,
         **ENV,
         "AWS_ENDPOINT_URL_WICKR": emu.url,
         "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
         "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_url,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     deployed = {
@@ -226,6 +238,7 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
         "WICKR_MAX_CONCURRENCY": "16",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "OUTCOME_EVENT_BUS": "default",  # as deployed: outcome events on (moto's default bus, no rule)
+        "USERNAME_HASH_KEY_SECRET": key_arn,  # as deployed: the stack's key (seals, the username cache)
         **TRACED,
         "AWS_XRAY_DAEMON_ADDRESS": xray[0],
     }
@@ -233,6 +246,19 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
 
     def batches(count: int, per_message: int = PER_MESSAGE, messages: int = MESSAGES) -> list[list[list[str]]]:
         return [[new_users(emu, per_message) for _ in range(messages)] for _ in range(count)]
+
+    def sealed(count: int) -> list[list[dict[str, Any]]]:
+        """The sweep's messages as it queues them: 50 pending users each, sealed with the time of their listing."""
+        listed_at_ms = sealer.now_ms()
+        runs = []
+        for _ in range(count):
+            bodies = []
+            for _ in range(MESSAGES):
+                ids = new_users(emu, PER_MESSAGE)
+                seal = sealer.seal(network, ids, listed_at_ms, Deadline.never())
+                bodies.append({"networkId": network, "userIds": ids, "listing": seal.as_body()})
+            runs.append(bodies)
+        return runs
 
     with cpu_share(memory_mb) as group:
         emu.reset_journal()
@@ -245,6 +271,11 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
         runs[0] = [new_users(emu, 10)]
         instant = run_in(group, ["handler", json.dumps({"env": deployed, "batches": runs, "instant": True})], env)
         naive = run_in(group, ["naive", json.dumps({"network": network, "batches": batches(REPEATS)})], env)
+        emu.reset_journal()
+        runs_sealed: list[Any] = sealed(REPEATS + 1)
+        drain = run_in(group, ["handler", json.dumps({"env": deployed, "batches": runs_sealed})], env)
+        drained = {uid for run in runs_sealed[1:] for body in run for uid in body["userIds"]}
+        drain_calls = sum(1 for entry in emu.journal if drained.intersection(entry.user_ids))
         colds = {
             kind: [
                 run_in(
@@ -264,6 +295,7 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
     med = {key: statistics.median(run[key] for run in handler["batches"]) for key in ("wall", "cpu")}
     naive_med = {key: statistics.median(run[key] for run in naive["batches"]) for key in ("wall", "cpu")}
     instant_wall = statistics.median(run["wall"] for run in instant["batches"])
+    drain_med = {key: statistics.median(run[key] for run in drain["batches"]) for key in ("wall", "cpu")}
     at_least = med["cpu"] / share  # our CPU (DynamoDB's requests serialised by botocore included) at this share
     duration = max(instant_wall, at_least)  # what to expect on Lambda: neither moto's waits nor less than our CPU
     gb_s = memory_mb / 1024 * duration
@@ -284,6 +316,12 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
         "speedup_vs_naive": round(naive_med["wall"] / duration, 2),
         "cpu_per_checked_user_ms": round(med["cpu"] * 1000 / users, 2),
         "wickr_calls_per_user": round(calls / (REPEATS * users), 3),
+        # The drain of the sweep's sealed messages (a fresh listing is the check: no GetUser), against moto.
+        "sealed_batch_wall_ms": round(drain_med["wall"] * 1000),
+        "sealed_batch_cpu_ms": round(drain_med["cpu"] * 1000),
+        "sealed_batch_at_least_ms": round(drain_med["cpu"] / share * 1000),
+        "sealed_wickr_calls_per_user": round(drain_calls / (REPEATS * users), 3),
+        "sealed_messages_failed": sum(run["failed"] for run in drain["batches"]),
         **{
             f"cold_{kind}_{figure}_ms": round(statistics.median(run[key] for run in runs_of_kind) * 1000)
             for kind, runs_of_kind in colds.items()
