@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from reinviter_cli import commands, conversion
-from reinviter_cli.options import network_id, network_ids, target, user_ids, where
+from reinviter_cli.options import network_id, network_ids, output_format, target, user_ids, where
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
@@ -37,14 +37,7 @@ def status(network: str, user: str, show_names: bool, **options: Any) -> None:
 @cli.command("given-up")
 @click.argument("network", metavar="NETWORK", callback=network_id)
 @where(table=True, policy=True)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="csv and json are for scripts and the people who call joiners; csv feeds `enqueue`.",
-)
+@output_format("csv and json are for scripts and the people who call joiners; csv feeds `enqueue`.")
 @click.option(
     "--with-names", is_flag=True, help="Add names, username (email) and Wickr status: one paced GetUser a user."
 )
@@ -99,14 +92,7 @@ def preview(networks: tuple[str, ...], **options: Any) -> None:
 @cli.command()
 @click.argument("network", metavar="NETWORK", callback=network_id)
 @click.option("--days", type=click.IntRange(1, 400), default=30, show_default=True, help="The window, up to today.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="table: the figures and a per-day chart; csv: the chart's rows; json: both.",
-)
+@output_format("table: the figures and a per-day chart; csv: the chart's rows; json: both.")
 @where(table=True)
 def report(network: str, days: int, output_format: str, **options: Any) -> None:
     """Did it work? Of NETWORK's users first reinvited in the last --days: joined, given up, still pending.

@@ -6,7 +6,7 @@ Items are read with the function's own parser (`layout.record_from_item`) and ju
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -74,18 +74,7 @@ def given_up(client: DynamoDBClient, table: str, network_id: str, region: str) -
         "KeyConditionExpression": "given_up = :network",
         "ExpressionAttributeValues": {":network": {"S": network_id}},
     }
-    while True:
-        try:
-            answer = client.query(**request)
-        except ClientError as error:
-            _table_missing(error, table, region)
-            raise
-        for item in answer.get("Items", []):
-            yield Entry.of(item)
-        last = answer.get("LastEvaluatedKey")
-        if not last:
-            return
-        request["ExclusiveStartKey"] = last
+    yield from _pages(client.query, request, region)
 
 
 def network_entries(client: DynamoDBClient, table: str, network_id: str, region: str) -> Iterator[Entry]:
@@ -99,11 +88,16 @@ def network_entries(client: DynamoDBClient, table: str, network_id: str, region:
         "FilterExpression": "begins_with(pk, :prefix)",
         "ExpressionAttributeValues": {":prefix": {"S": user_pk_prefix(network_id)}},
     }
+    yield from _pages(client.scan, request, region)
+
+
+def _pages(read: Callable[..., Any], request: dict[str, Any], region: str) -> Iterator[Entry]:
+    """Every item of a Query or a Scan, page by page."""
     while True:
         try:
-            answer = client.scan(**request)
+            answer = read(**request)
         except ClientError as error:
-            _table_missing(error, table, region)
+            _table_missing(error, request["TableName"], region)
             raise
         for item in answer.get("Items", []):
             yield Entry.of(item)

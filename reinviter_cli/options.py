@@ -78,6 +78,18 @@ def where(*, table: bool = False, queue: bool = False, policy: bool = False, wri
     return decorate
 
 
+def output_format(help_text: str) -> Callable[[F], F]:
+    """`--format table|csv|json` (into `output_format`), with what each is for."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "csv", "json"]),
+        default="table",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def target(options: dict[str, Any]) -> Target:
     """The command line's deployment options as a Target (samconfig.toml's stack when none was named)."""
     stack = options.pop("stack", None)
