@@ -10,7 +10,9 @@ wall time measured (moto's slow transactions included) and its CPU divided by th
 take for it (what the batch costs at that size whatever DynamoDB answers).
 
 Writes bench/results/cpu_share.json (ignored by git). Knobs: BENCH_SHARE_SIZES (MB, comma-separated; default
-256,512,1024,1769,3008), BENCH_SHARE_REPEATS (3), BENCH_PROFILE (a path: the warm batches under py-spy,
+256,512,1024,1769,3008), BENCH_SHARE_REPEATS (3), BENCH_SHARE_THROUGHPUT (1: also the 20 calls/s
+drain at 1,769 MB), BENCH_SHARE_IMPORTS (1: also `-X importtime` of the cold start at 1,769 MB; with
+BENCH_SHARE_SIZES empty, only these two), BENCH_PROFILE (a path: the warm batches under py-spy,
 `--gil`, collapsed stacks).
 """
 
@@ -54,8 +56,10 @@ TRACED = {
     "POWERTOOLS_METRICS_DISABLED": "false",
     "POWERTOOLS_LOG_LEVEL": "INFO",
 }
-SIZES = [int(mb) for mb in os.environ.get("BENCH_SHARE_SIZES", "256,512,1024,1769,3008").split(",")]
+SIZES = [int(mb) for mb in os.environ.get("BENCH_SHARE_SIZES", "256,512,1024,1769,3008").split(",") if mb]
 REPEATS = int(os.environ.get("BENCH_SHARE_REPEATS", "3"))
+THROUGHPUT = os.environ.get("BENCH_SHARE_THROUGHPUT", "1") == "1"  # section 3's rate-limited drain, at 1,769 MB
+IMPORTS = os.environ.get("BENCH_SHARE_IMPORTS", "1") == "1"  # `-X importtime` of the cold start, at 1,769 MB
 
 
 @contextmanager
@@ -161,6 +165,8 @@ def worker(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
         return {"batches": batches}
 
     os.environ.update(spec["env"])
+    if mode == "throughput":
+        return _throughput(spec)
     import_wall, import_cpu = time.perf_counter(), time.process_time()
     from reinviter.handler import lambda_handler  # noqa: PLC0415 - measured
 
@@ -190,6 +196,29 @@ def worker(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
     return imported | {"batches": batches[1:]}  # the first batch warms the container; the rest are measured
 
 
+def _throughput(spec: dict[str, Any]) -> dict[str, Any]:
+    """Drain 50-user messages 10 to an invocation against a Wickr that allows 20 calls a second, failed ones again."""
+    from devkit.records import sqs_event  # noqa: PLC0415
+    from reinviter.handler import lambda_handler  # noqa: PLC0415
+
+    queue: list[list[str]] = list(spec["messages"])
+    wall, cpu = time.perf_counter(), time.process_time()
+    invocations = failures = 0
+    while queue and time.perf_counter() - wall < spec["cap_s"]:
+        batch, queue = queue[:10], queue[10:]
+        event = sqs_event(spec["env"]["WICKR_NETWORK_IDS"], batch, os.environ["REINVITE_QUEUE_ARN"])
+        failed = {item["itemIdentifier"] for item in lambda_handler(event, _Context())["batchItemFailures"]}
+        invocations, failures = invocations + 1, failures + len(failed)
+        queue += [users for record, users in zip(event["Records"], batch, strict=True) if record["messageId"] in failed]
+    return {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "finished": not queue,
+        "invocations": invocations,
+        "failed_messages": failures,
+    }
+
+
 class _Context:
     """The parts of Lambda's context the handler reads (the worker imports nothing the function would not)."""
 
@@ -205,28 +234,23 @@ class _Context:
         return 180_000  # the template's Timeout
 
 
-# -- the driver: fakes outside the groups ------------------------------------------------------------------------------
-def measure(  # noqa: PLR0917 - the run's shared fakes and trees
-    memory_mb: int, emu: Any, moto_url: str, network: str, xray: tuple[str, list[int]], trees: dict[str, Path]
-) -> dict[str, Any]:
+def _stack(
+    memory_mb: int, wickr_url: str, moto_url: str, network: str, xray_address: str
+) -> tuple[dict[str, str], dict[str, str], str]:
+    """A fresh ledger table and key in moto, the driver's environment for a worker, and the function's as deployed."""
     import boto3  # noqa: PLC0415
 
-    from bench.__main__ import ENV, new_users  # noqa: PLC0415
+    from bench.__main__ import ENV  # noqa: PLC0415
     from devkit.ledger_table import create_ledger_table  # noqa: PLC0415
-    from reinviter.adapters.secrets import SecretKey  # noqa: PLC0415
-    from reinviter.core.deadline import Deadline  # noqa: PLC0415
-    from reinviter.core.seal import ListingSeal  # noqa: PLC0415
 
-    share = memory_mb / VCPU_MB
     table = f"share-{uuid.uuid4().hex[:8]}"
     create_ledger_table(boto3.client("dynamodb", endpoint_url=moto_url), table)
     secrets = boto3.client("secretsmanager", endpoint_url=moto_url)
     key_arn = secrets.create_secret(Name=f"key-{uuid.uuid4().hex[:8]}", SecretString=uuid.uuid4().hex * 2)["ARN"]
-    sealer = ListingSeal(SecretKey(lambda: secrets, key_arn), time.time, 900.0)
     env = {
         **os.environ,
         **ENV,
-        "AWS_ENDPOINT_URL_WICKR": emu.url,
+        "AWS_ENDPOINT_URL_WICKR": wickr_url,
         "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
         "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_url,
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
@@ -235,13 +259,31 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
     deployed = {
         "WICKR_NETWORK_IDS": network,
         "REINVITE_LEDGER_TABLE": table,
-        "WICKR_MAX_CONCURRENCY": "16",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "OUTCOME_EVENT_BUS": "default",  # as deployed: outcome events on (moto's default bus, no rule)
         "USERNAME_HASH_KEY_SECRET": key_arn,  # as deployed: the stack's key (seals, the username cache)
         **TRACED,
-        "AWS_XRAY_DAEMON_ADDRESS": xray[0],
+        "AWS_XRAY_DAEMON_ADDRESS": xray_address,
     }
+    return env, deployed, key_arn
+
+
+# -- the driver: fakes outside the groups ------------------------------------------------------------------------------
+def measure(  # noqa: PLR0917 - the run's shared fakes and trees
+    memory_mb: int, emu: Any, moto_url: str, network: str, xray: tuple[str, list[int]], trees: dict[str, Path]
+) -> dict[str, Any]:
+    import boto3  # noqa: PLC0415
+
+    from bench.__main__ import new_users  # noqa: PLC0415
+    from reinviter.adapters.secrets import SecretKey  # noqa: PLC0415
+    from reinviter.core.deadline import Deadline  # noqa: PLC0415
+    from reinviter.core.seal import ListingSeal  # noqa: PLC0415
+
+    share = memory_mb / VCPU_MB
+    env, deployed, key_arn = _stack(memory_mb, emu.url, moto_url, network, xray[0])
+    deployed["WICKR_MAX_CONCURRENCY"] = "16"
+    secrets = boto3.client("secretsmanager", endpoint_url=moto_url)
+    sealer = ListingSeal(SecretKey(lambda: secrets, key_arn), time.time, 900.0)
     traced_before = xray[1][0]
 
     def batches(count: int, per_message: int = PER_MESSAGE, messages: int = MESSAGES) -> list[list[list[str]]]:
@@ -332,6 +374,53 @@ def measure(  # noqa: PLR0917 - the run's shared fakes and trees
     }
 
 
+def throughput_at_share(  # noqa: PLR0917 - the run's shared fakes
+    memory_mb: int, max_rps: str, emu: Any, moto_url: str, network: str, xray_address: str
+) -> dict[str, Any]:
+    """Section 3's run (Wickr allows 20 calls a second), its handler at the share: calls/s, 429s and CPU."""
+    from bench.__main__ import RATE_LIMIT, RATE_MESSAGE_USERS, RATE_TIME_CAP_S, RATE_USERS, new_users  # noqa: PLC0415
+
+    env, deployed, _ = _stack(memory_mb, emu.url, moto_url, network, xray_address)
+    deployed["WICKR_MAX_REQUESTS_PER_SECOND"] = max_rps
+    ids = new_users(emu, RATE_USERS)
+    messages = [ids[n : n + RATE_MESSAGE_USERS] for n in range(0, len(ids), RATE_MESSAGE_USERS)]
+    with cpu_share(memory_mb) as group:
+        emu.faults.rate_limit_rps = RATE_LIMIT
+        emu.reset_journal()
+        spec = {"env": deployed, "messages": messages, "cap_s": RATE_TIME_CAP_S}
+        run = run_in(group, ["throughput", json.dumps(spec)], env)
+        emu.faults.rate_limit_rps = None
+    ok = sum(entry.status == 200 for entry in emu.journal)
+    return {
+        "memory_mb": memory_mb,
+        "max_requests_per_second": float(max_rps),
+        "throttled": group is not None,
+        "users": len(ids),
+        "seconds": round(run["wall"], 1),
+        "cpu_s": round(run["cpu"], 2),
+        "finished": run["finished"],
+        "calls": len(emu.journal),
+        "achieved_ok_calls_per_s": round(ok / run["wall"], 2),
+        "share_of_limit": round(ok / run["wall"] / RATE_LIMIT, 3),
+        "answered_429": sum(entry.status == 429 for entry in emu.journal),
+        "users_reinvited": sum(emu.invites_sent(network, uid) >= 1 for uid in ids),
+        "double_invites": sum(emu.invites_sent(network, uid) > 1 for uid in ids),
+        "invocations": run["invocations"],
+        "failed_messages": run["failed_messages"],
+    }
+
+
+def importtime_at_share(  # noqa: PLR0917 - the run's shared fakes
+    memory_mb: int, wickr_url: str, moto_url: str, network: str, xray_address: str, tree: Path
+) -> dict[str, Any]:
+    """The cold start's import, module by module, from the byte-compiled tree, in Lambda mode at the share."""
+    from bench.import_time import import_costs  # noqa: PLC0415
+
+    env, deployed, _ = _stack(memory_mb, wickr_url, moto_url, network, xray_address)
+    with cpu_share(memory_mb) as group:
+        return {"memory_mb": memory_mb, **import_costs(group, tree, {**env, **deployed})}
+
+
 def artifact_trees(scratch: Path) -> dict[str, Path]:
     """The function's tree as scripts/build_artifact.py builds it here, byte code included, and a copy without it
     (what the artifact shipped before): cold starts are measured from both."""
@@ -365,8 +454,18 @@ def main() -> None:
             row = measure(memory_mb, emu, moto_url, NETWORK, xray, trees)
             log(f"at {memory_mb} MB: {row}")
             rows.append(row)
+        # the template's default pacer (0: the 429s alone) and a ceiling just under the limit, as in section 3
+        rates = [
+            throughput_at_share(VCPU_MB, rps, emu, moto_url, NETWORK, xray[0]) for rps in ("0", "18") if THROUGHPUT
+        ]
+        log(f"throughput at {VCPU_MB} MB: {rates}")
+        imports = (
+            importtime_at_share(VCPU_MB, emu.url, moto_url, NETWORK, xray[0], trees["compiled"]) if IMPORTS else None
+        )
+        log(f"imports at {VCPU_MB} MB: {imports}")
     OUT.mkdir(exist_ok=True)
-    (OUT / "cpu_share.json").write_text(json.dumps({"sizes": rows, "repeats": REPEATS}, indent=1))
+    result = {"sizes": rows, "repeats": REPEATS, "throughput_at_1769_mb": rates, "imports_at_1769_mb": imports}
+    (OUT / "cpu_share.json").write_text(json.dumps(result, indent=1))
     log(f"wrote {OUT / 'cpu_share.json'}")
 
 
