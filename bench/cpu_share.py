@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -108,17 +108,22 @@ def cpu_share(memory_mb: int) -> Iterator[Path | None]:
             group.rmdir()  # empty again once its processes have exited
 
 
+def joiner(group: Path | None) -> Callable[[], None]:
+    """A `preexec_fn`: in the child, before exec, so a process is in the group from its first instruction."""
+
+    def join() -> None:
+        if group is not None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    return join
+
+
 def run_in(group: Path | None, args: list[str], env: dict[str, str], *, isolated: bool = False) -> dict[str, Any]:
     """Run a worker (this module with `args`) inside the group; its last stdout line is its JSON report.
 
     `isolated`: `python -I -S -B` on this file: no venv, no PYTHONPATH, no byte code written (Lambda's filesystem is
     read-only), only the tree it is given: a cold start from the artifact as Lambda has it.
     """
-
-    def join() -> None:  # in the child, before exec: the worker is in the group from its first instruction
-        if group is not None:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-
     command = [sys.executable, "-I", "-S", "-B", __file__] if isolated else [sys.executable, "-m", "bench.cpu_share"]
     profile = os.environ.get("BENCH_PROFILE")  # a path: the warm handler runs under `py-spy record --gil`
     if profile and args[0] == "handler" and "instant" not in args[1]:
@@ -131,7 +136,7 @@ def run_in(group: Path | None, args: list[str], env: dict[str, str], *, isolated
         capture_output=True,
         text=True,
         check=False,
-        preexec_fn=join,
+        preexec_fn=joiner(group),
         timeout=1800,
     )
     if out.returncode:

@@ -8,13 +8,14 @@ are read where they are first imported. Medians of the runs. Called by `bench.cp
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from bench.cpu_share import joiner
 
 # Packages whose cumulative import time is worth a line of its own (first import, everything it pulls in).
 NAMED = ("reinviter.handler", "boto3", "botocore.session", "aws_lambda_powertools", "aws_xray_sdk.core", "pydantic")
@@ -37,11 +38,6 @@ def parse(stderr: str) -> tuple[dict[str, int], dict[str, int]]:
 
 def import_costs(group: Path | None, tree: Path, env: dict[str, str], runs: int = 3) -> dict[str, Any]:
     """Median over `runs` imports of the handler from `tree`, each in `group` (None: unthrottled)."""
-
-    def join() -> None:  # in the child, before exec: in the group from its first instruction
-        if group is not None:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-
     code = f"import sys; sys.path[:0] = [{str(tree)!r}]; import reinviter.handler"
     parsed = []
     for _ in range(runs):
@@ -51,7 +47,7 @@ def import_costs(group: Path | None, tree: Path, env: dict[str, str], runs: int 
             capture_output=True,
             text=True,
             check=True,
-            preexec_fn=join,
+            preexec_fn=joiner(group),
             timeout=600,
         )
         parsed.append(parse(out.stderr))
