@@ -107,7 +107,7 @@ def container() -> Container:
     awaiting = None
     if ledger is not None:  # the sweep's join check: its own client, the ledger's writes
         found = DynamoAwaiting(boto3.client("dynamodb", config=DYNAMODB_CONFIG), settings.ledger_table, ledger)
-        awaiting = AwaitingChecker(found, gateway, cursors, current_time, publisher)
+        awaiting = AwaitingChecker(found, gateway, cursors, current_time, publisher, pool=pool)
     sweeper = Sweeper(
         gateway,
         queue,

@@ -4,13 +4,17 @@ A user the ledger awaits (reinvited, no outcome yet: the sparse AwaitingIndex) w
 pending listing has accepted, been deleted or been suspended; one GetUser says which (a user still pending, listed
 on a page an earlier run read, stays awaited). A join's `User Joined` event is published before the join is
 recorded, as on the request path. Users the listing shows cost nothing but their key in the index's page, so the
-cost grows with the users reinvited and gone, never with the table. Progress is kept per page in a cursor of its
-own, so a check cut short by the deadline continues on the next sweep.
+cost grows with the users reinvited and gone, never with the table. A page's GetUser calls run on the Wickr pool
+(the sweep's own thread is not one of its workers, so it never waits on itself); their outcomes are taken in the
+page's order on the sweep's thread. Progress is kept per page in a cursor of its own, so a check cut short by the
+deadline continues on the next sweep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from reinviter.core import events
@@ -53,8 +57,11 @@ class AwaitingChecker:
         cursors: Cursors,
         clock: Callable[[], float],
         publisher: OutcomePublisher | None = None,
+        *,
+        pool: Executor | None = None,
     ) -> None:
         self._awaiting = awaiting
+        self._pool = pool  # None: one GetUser after another, on the calling thread
         self._wickr = wickr
         self._cursors = cursors
         self._clock = clock
@@ -70,10 +77,10 @@ class AwaitingChecker:
                 user_ids, after = self._awaiting.page(network_id, after, deadline)
                 missing = [UserKey(network_id, user_id) for user_id in user_ids if user_id not in listed]
                 records = self._awaiting.read(missing, deadline) if missing else {}
-                for key in missing:
-                    record = records.get(key)
-                    if record is not None and record.attempts >= 1 and record.joined_at is None:
-                        self._outcome(key, record, deadline, result)
+                due = list(_awaiting_outcome(missing, records))
+                with closing(self._states([key for key, _ in due], deadline)) as states:
+                    for (key, record), state in zip(due, states, strict=False):
+                        self._outcome(key, record, state, deadline, result)
                 if after is None:
                     self._cursors.delete(name)
                     result.finished = True
@@ -86,8 +93,16 @@ class AwaitingChecker:
             logger.warning("awaiting check stopped", network_id=network_id, error=str(error))
         return result
 
-    def _outcome(self, key: UserKey, record: LedgerRecord, deadline: Deadline, result: AwaitingCheck) -> None:
-        state = self._wickr.user_state(key.network_id, key.user_id, deadline)
+    def _states(self, keys: Sequence[UserKey], deadline: Deadline) -> Generator[UserState]:
+        """Each key's GetUser answer, in order; the first failure ends the page (calls not started are cancelled)."""
+        if self._pool is None:
+            return (self._wickr.user_state(key.network_id, key.user_id, deadline) for key in keys)
+        pool = self._pool
+        return _in_order([pool.submit(self._wickr.user_state, key.network_id, key.user_id, deadline) for key in keys])
+
+    def _outcome(
+        self, key: UserKey, record: LedgerRecord, state: UserState, deadline: Deadline, result: AwaitingCheck
+    ) -> None:
         result.checked += 1
         if state is UserState.ACTIVE:
             now = self._clock()
@@ -102,3 +117,22 @@ class AwaitingChecker:
         elif state in GONE and self._awaiting.record_gone(key, record, GONE[state], deadline):
             result.gone += 1
             logger.info("reinvited user gone", network_id=key.network_id, user_id=key.user_id, outcome=GONE[state])
+
+
+def _awaiting_outcome(
+    keys: list[UserKey], records: dict[UserKey, LedgerRecord]
+) -> Iterator[tuple[UserKey, LedgerRecord]]:
+    """The keys whose record still says reinvited and not joined (a key the read did not find is skipped)."""
+    for key in keys:
+        record = records.get(key)
+        if record is not None and record.attempts >= 1 and record.joined_at is None:
+            yield key, record
+
+
+def _in_order(futures: list[Future[UserState]]) -> Generator[UserState]:
+    try:
+        for future in futures:
+            yield future.result()
+    finally:  # a failed answer, or the caller stopped early: nothing more is asked
+        for future in futures:
+            future.cancel()

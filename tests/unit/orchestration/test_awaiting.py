@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from devkit.fakes import FakeWickr
 from reinviter.core.deadline import Deadline
-from reinviter.core.errors import DeadlineReached, LedgerUnavailable
+from reinviter.core.errors import DeadlineReached, LedgerUnavailable, WickrError
 from reinviter.core.model import UserKey, UserState
 from reinviter.core.policy import LedgerRecord
 from reinviter.orchestration.awaiting import AwaitingChecker, cursor_name
@@ -137,3 +139,63 @@ def test_no_time_for_a_page_reads_nothing() -> None:
     )
 
     assert (result.finished, awaiting.pages_read) == (False, [])
+
+
+class FailsFor(FakeWickr):
+    """GetUser fails for one user (as a 500 that outlived its retries would) and records who was asked."""
+
+    def __init__(self, failing: str, states: dict[UserKey, UserState]) -> None:
+        super().__init__(states=states)
+        self.failing = failing
+        self.asked: list[str] = []
+
+    def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
+        self.asked.append(user_id)
+        if user_id == self.failing:
+            raise WickrError("GetUser failed", code="InternalServerError")
+        return super().user_state(network_id, user_id, deadline)
+
+
+class AllAtOnce(FakeWickr):
+    """GetUser answers only once `parties` calls are in flight together (one after another, the barrier breaks)."""
+
+    def __init__(self, parties: int, states: dict[UserKey, UserState]) -> None:
+        super().__init__(states=states)
+        self.together = threading.Barrier(parties, timeout=30)
+
+    def user_state(self, network_id: str, user_id: str, deadline: Deadline) -> UserState:
+        self.together.wait()
+        return super().user_state(network_id, user_id, deadline)
+
+
+def test_on_the_wickr_pool_a_page_is_asked_at_once_and_its_outcomes_taken_in_order() -> None:
+    awaiting = Awaiting(_users("1", "2", "3", "4", "5"), page_size=5)
+    states = {UserKey(NETWORK, "2"): UserState.ACTIVE, UserKey(NETWORK, "4"): UserState.NOT_FOUND}
+    wickr = AllAtOnce(4, states)
+
+    with ThreadPoolExecutor(4, thread_name_prefix="wickr") as pool:
+        result = AwaitingChecker(awaiting, wickr, Cursors(), lambda: NOW, pool=pool).check(
+            NETWORK, {"5"}, Deadline.never()
+        )
+
+    assert (result.finished, result.checked, result.gone) == (True, 4, 1)  # 5 is listed: no call
+    assert [join.key.user_id for join in result.joins] == ["2"]
+    assert awaiting.gone == {UserKey(NETWORK, "4"): "deleted"}
+
+
+def test_on_the_wickr_pool_a_failed_answer_records_what_came_before_it_and_keeps_the_page() -> None:
+    awaiting = Awaiting(_users("1", "2", "3", "4"), page_size=2)
+    active = {UserKey(NETWORK, uid): UserState.ACTIVE for uid in ("1", "2", "3", "4")}
+    wickr = FailsFor("4", active)
+    cursors = Cursors()
+
+    with ThreadPoolExecutor(2, thread_name_prefix="wickr") as pool:
+        result = AwaitingChecker(awaiting, wickr, cursors, lambda: NOW, pool=pool).check(
+            NETWORK, set(), Deadline.never()
+        )
+
+    assert (result.finished, result.error) == (False, "WickrError: GetUser failed")
+    assert [join.key.user_id for join in result.joins] == ["1", "2", "3"]  # 3 came before the failure in its page
+    assert cursors.stored == {cursor_name(NETWORK): "2"}  # the second page is checked again next time
+    assert awaiting.records[UserKey(NETWORK, "4")].joined_at is None
+    assert sorted(wickr.asked) == ["1", "2", "3", "4"]  # each once: the failure ends the check
